@@ -1,0 +1,1 @@
+"""pytest plugin: fixtures for testing bots (see pyrus_bots.testing)."""
