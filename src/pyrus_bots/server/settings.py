@@ -6,6 +6,7 @@ Each option of ``pyrus-bots serve`` maps to one attribute here and also reads
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -46,8 +47,10 @@ def parse_schedule(text: str) -> tuple[float, ...]:
     try:
         offsets = tuple(float(part) for part in text.split(",") if part.strip())
     except ValueError:
-        raise ValueError(f"expected comma-separated seconds such as 0,61,122, got {text!r}") from None
-    if not offsets or any(b < a for a, b in zip(offsets, offsets[1:], strict=False)) or offsets[0] < 0:
+        raise ValueError(
+            f"expected comma-separated seconds such as 0,61,122, got {text!r}"
+        ) from None
+    if not offsets or any(b < a for a, b in itertools.pairwise(offsets)) or offsets[0] < 0:
         raise ValueError(f"offsets must be non-negative and ascending in {text!r}")
     return offsets
 

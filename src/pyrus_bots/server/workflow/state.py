@@ -132,7 +132,7 @@ class Approval:
 
 @dataclass(slots=True)
 class TaskState:
-    """A task, simple or form. ``approvals[0]`` is step 1. ``fields`` maps field id to stored value."""
+    """A task, simple or form. ``approvals[0]`` is step 1; ``fields`` maps field id to value."""
 
     id: int
     author_id: int
