@@ -1,0 +1,34 @@
+"""The Pyrus API v4 client of the SDK: :class:`AsyncPyrusClient` and its blocking twin
+:class:`PyrusClient`, on httpx.
+
+Both share one sans-I/O core (:mod:`~pyrus_bots.bot.client.core`) for auth, retries, re-auth
+on 401, base URLs and error mapping, and one list of endpoints
+(:mod:`~pyrus_bots.bot.client.endpoints`). See ``docs/client.md``.
+"""
+
+from pyrus_bots.bot.client.async_client import AsyncPyrusClient
+from pyrus_bots.bot.client.core import (
+    DEFAULT_API_URL,
+    DEFAULT_AUTH_URL,
+    DEFAULT_FILES_URL,
+    DEFAULT_USER_AGENT,
+    platform_urls,
+)
+from pyrus_bots.bot.client.errors import PyrusAPIError, PyrusTransportError
+from pyrus_bots.bot.client.ratelimit import RateLimiter
+from pyrus_bots.bot.client.retry import RetryPolicy
+from pyrus_bots.bot.client.sync_client import PyrusClient
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "DEFAULT_AUTH_URL",
+    "DEFAULT_FILES_URL",
+    "DEFAULT_USER_AGENT",
+    "AsyncPyrusClient",
+    "PyrusAPIError",
+    "PyrusClient",
+    "PyrusTransportError",
+    "RateLimiter",
+    "RetryPolicy",
+    "platform_urls",
+]

@@ -1,0 +1,336 @@
+"""Every API v4 endpoint the client offers, as a :class:`Call`: request shape plus parser.
+
+Both clients build their calls here, so paths, parameters and answer envelopes are written
+once. Requests given as protocol models are serialized with their Pyrus form; plain dicts are
+sent as they are (empty keys omitted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import IO, Any
+
+import httpx
+
+from pyrus_bots.bot.client.core import ApiRequest, Call, json_body
+from pyrus_bots.protocol import (
+    Bot,
+    BotsResponse,
+    Catalog,
+    CatalogInfo,
+    CatalogsResponse,
+    CatalogSyncResponse,
+    CommentRequest,
+    ContactsResponse,
+    CreateTaskRequest,
+    FormRegisterResponse,
+    FormsResponse,
+    FormTemplate,
+    InboxResponse,
+    MembersResponse,
+    Organization,
+    Person,
+    Profile,
+    Role,
+    RolesResponse,
+    Task,
+    TaskHeadersResponse,
+    TaskList,
+    TaskListsResponse,
+    TaskResponse,
+    TaskWithComments,
+    UploadResponse,
+    pyrus_json,
+)
+
+__all__ = [
+    "CatalogFilters",
+    "FileData",
+    "comment_task",
+    "create_catalog",
+    "create_task",
+    "diff_catalog",
+    "download_file",
+    "get_bots",
+    "get_catalog",
+    "get_catalogs",
+    "get_contacts",
+    "get_form",
+    "get_forms",
+    "get_inbox",
+    "get_lists",
+    "get_member",
+    "get_members",
+    "get_profile",
+    "get_registry",
+    "get_registry_csv",
+    "get_roles",
+    "get_task",
+    "get_task_list",
+    "register_body",
+    "sync_catalog",
+    "upload_file",
+]
+
+FileData = bytes | bytearray | memoryview | IO[bytes]
+CatalogFilters = Mapping[str, str] | Sequence[tuple[str, str]]
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _filter_value(value: Any) -> Any:
+    """A register filter or parameter in the form Pyrus reads."""
+    if isinstance(value, datetime):
+        return pyrus_json.format_datetime(value)
+    if isinstance(value, date):
+        return pyrus_json.format_date(value)
+    if isinstance(value, list | tuple | set | frozenset):
+        return ",".join(str(_filter_value(item)) for item in value)
+    return value
+
+
+def _ids(value: int | Iterable[int]) -> list[int]:
+    return [value] if isinstance(value, int) else [int(item) for item in value]
+
+
+def register_body(
+    request: Mapping[str, Any] | None = None,
+    *,
+    steps: int | Iterable[int] | None = None,
+    task_ids: int | Iterable[int] | None = None,
+    field_ids: int | Iterable[int] | None = None,
+    include_archived: bool = False,
+    field_filters: Mapping[int, Any] | None = None,
+    **filters: Any,
+) -> dict[str, Any]:
+    """The JSON body of ``POST /forms/{id}/register``.
+
+    ``steps``, ``task_ids`` and ``field_ids`` become int lists; ``field_filters`` maps field
+    ids to the Pyrus filter grammar (``"gt10"``, ``"gt1,lt5"``, ``"empty"``, ``"*"``, a value
+    or a list of values); other keyword arguments (``fld5=...``, ``modified_after=datetime``,
+    ``item_count``, ``due_filter``, ...) are sent as given, dates in Pyrus format.
+    """
+    body: dict[str, Any] = dict(request or {})
+    if steps is not None:
+        body["steps"] = _ids(steps)
+    if task_ids is not None:
+        body["task_ids"] = _ids(task_ids)
+    if field_ids is not None:
+        body["field_ids"] = _ids(field_ids)
+    if include_archived:
+        body["include_archived"] = True
+    for field_id, condition in (field_filters or {}).items():
+        body[f"fld{int(field_id)}"] = _filter_value(condition)
+    for key, value in filters.items():
+        if value is not None:
+            body[key] = _filter_value(value)
+    return body
+
+
+def _task(response: httpx.Response) -> TaskWithComments:
+    return TaskResponse.from_pyrus(json_body(response)).task
+
+
+def get_task(task_id: int) -> Call[TaskWithComments]:
+    return Call(ApiRequest("GET", f"tasks/{int(task_id)}"), _task)
+
+
+def comment_task(
+    task_id: int, comment: CommentRequest | Mapping[str, Any]
+) -> Call[TaskWithComments]:
+    body = comment.to_pyrus() if isinstance(comment, CommentRequest) else dict(comment)
+    request = ApiRequest("POST", f"tasks/{int(task_id)}/comments", json=body, idempotent=False)
+    return Call(request, _task)
+
+
+def create_task(task: CreateTaskRequest | Mapping[str, Any]) -> Call[TaskWithComments]:
+    body = task.to_pyrus() if isinstance(task, CreateTaskRequest) else dict(task)
+    return Call(ApiRequest("POST", "tasks", json=body, idempotent=False), _task)
+
+
+def get_forms() -> Call[list[FormTemplate]]:
+    return Call(ApiRequest("GET", "forms"), lambda r: FormsResponse.from_pyrus(json_body(r)).forms)
+
+
+def get_form(form_id: int) -> Call[FormTemplate]:
+    return Call(
+        ApiRequest("GET", f"forms/{int(form_id)}"),
+        lambda r: FormTemplate.from_pyrus(json_body(r)),
+    )
+
+
+def get_registry(form_id: int, body: Mapping[str, Any]) -> Call[list[Task]]:
+    request = ApiRequest("POST", f"forms/{int(form_id)}/register", json=dict(body))
+    return Call(request, lambda r: FormRegisterResponse.from_pyrus(json_body(r)).tasks)
+
+
+def get_registry_csv(form_id: int, body: Mapping[str, Any]) -> Call[str]:
+    request = ApiRequest("POST", f"forms/{int(form_id)}/register", json={**body, "format": "csv"})
+    return Call(request, lambda r: r.text)
+
+
+def get_catalogs() -> Call[list[CatalogInfo]]:
+    return Call(
+        ApiRequest("GET", "catalogs"),
+        lambda r: CatalogsResponse.from_pyrus(json_body(r)).catalogs,
+    )
+
+
+def get_catalog(
+    catalog_id: int,
+    *,
+    include_deleted: bool = False,
+    filters: CatalogFilters | None = None,
+    use_wildcard: bool = False,
+) -> Call[Catalog]:
+    """``filters`` keeps items whose ``column`` equals ``value`` (several pairs allowed)."""
+    params: list[tuple[str, str]] = [("include_deleted", _flag(include_deleted))]
+    pairs = filters.items() if isinstance(filters, Mapping) else (filters or ())
+    for column, value in pairs:
+        params += [("column", str(column)), ("value", str(value))]
+    if use_wildcard:
+        params.append(("use_wildcard", "true"))
+    return Call(
+        ApiRequest("GET", f"catalogs/{int(catalog_id)}", params=tuple(params)),
+        lambda r: Catalog.from_pyrus(json_body(r)),
+    )
+
+
+def _items(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+    return [{"values": [str(value) for value in row]} for row in rows]
+
+
+def create_catalog(
+    name: str, headers: Sequence[str], items: Iterable[Sequence[Any]] = ()
+) -> Call[Catalog]:
+    body = {"name": name, "catalog_headers": list(headers), "items": _items(items)}
+    return Call(
+        ApiRequest("PUT", "catalogs", json=body, idempotent=False),
+        lambda r: Catalog.from_pyrus(json_body(r)),
+    )
+
+
+def _sync_result(response: httpx.Response) -> CatalogSyncResponse:
+    return CatalogSyncResponse.from_pyrus(json_body(response))
+
+
+def sync_catalog(
+    catalog_id: int,
+    headers: Sequence[str],
+    items: Iterable[Sequence[Any]],
+    *,
+    apply: bool = True,
+    force_update_first_column: bool = False,
+) -> Call[CatalogSyncResponse]:
+    body: dict[str, Any] = {
+        "apply": apply,
+        "catalog_headers": list(headers),
+        "items": _items(items),
+    }
+    if force_update_first_column:
+        body["force_update_first_column"] = True
+    return Call(ApiRequest("POST", f"catalogs/{int(catalog_id)}", json=body), _sync_result)
+
+
+def diff_catalog(
+    catalog_id: int,
+    *,
+    upsert: Iterable[Sequence[Any]] = (),
+    delete: Iterable[str] = (),
+) -> Call[CatalogSyncResponse]:
+    """Add or update items by first column (``upsert``) and delete items by first column."""
+    body = {"upsert": _items(upsert), "delete": [str(key) for key in delete]}
+    return Call(ApiRequest("POST", f"catalogs/{int(catalog_id)}/diff", json=body), _sync_result)
+
+
+def upload_file(
+    name: str, data: FileData, content_type: str = "application/octet-stream"
+) -> Call[UploadResponse]:
+    """Multipart part ``file`` to ``<api_url>files/upload``. A file object is read whole, so
+    that a retry can send the same bytes again."""
+    content = bytes(data) if isinstance(data, bytes | bytearray | memoryview) else data.read()
+    request = ApiRequest("POST", "files/upload", upload=(name, content, content_type))
+    return Call(request, lambda r: UploadResponse.from_pyrus(json_body(r)))
+
+
+def _file_bytes(response: httpx.Response) -> bytes:
+    return response.content
+
+
+def download_file(file_id: int) -> Call[bytes]:
+    request = ApiRequest(
+        "GET",
+        "services/attachment",
+        base="files",
+        params=(("Id", str(int(file_id))),),
+        status_codes=((403, "access_denied_file"), (404, "file_is_missing")),
+    )
+    return Call(request, _file_bytes)
+
+
+def get_contacts(include_inactive: bool = False) -> Call[list[Organization]]:
+    request = ApiRequest("GET", "contacts", params=(("include_inactive", _flag(include_inactive)),))
+    return Call(request, lambda r: ContactsResponse.from_pyrus(json_body(r)).organizations)
+
+
+def get_members() -> Call[list[Person]]:
+    return Call(
+        ApiRequest("GET", "members"), lambda r: MembersResponse.from_pyrus(json_body(r)).members
+    )
+
+
+def get_member(person_id: int) -> Call[Person]:
+    return Call(
+        ApiRequest("GET", f"members/{int(person_id)}"),
+        lambda r: Person.from_pyrus(json_body(r)),
+    )
+
+
+def get_roles() -> Call[list[Role]]:
+    return Call(ApiRequest("GET", "roles"), lambda r: RolesResponse.from_pyrus(json_body(r)).roles)
+
+
+def get_profile() -> Call[Profile]:
+    return Call(ApiRequest("GET", "profile"), lambda r: Profile.from_pyrus(json_body(r)))
+
+
+def get_inbox(item_count: int = 50, group_item_count: int = 50) -> Call[InboxResponse]:
+    params = (("item_count", str(int(item_count))), ("group_item_count", str(group_item_count)))
+    return Call(
+        ApiRequest("GET", "inbox", params=params),
+        lambda r: InboxResponse.from_pyrus(json_body(r)),
+    )
+
+
+def get_lists() -> Call[list[TaskList]]:
+    return Call(
+        ApiRequest("GET", "lists"), lambda r: TaskListsResponse.from_pyrus(json_body(r)).lists
+    )
+
+
+def get_task_list(
+    list_id: int,
+    *,
+    item_count: int = 200,
+    include_archived: bool = False,
+    **filters: Any,
+) -> Call[TaskHeadersResponse]:
+    """``filters``: ``modified_before``/``_after``, ``created_before``/``_after``,
+    ``closed_before``/``_after`` (datetimes or strings)."""
+    params: list[tuple[str, str]] = [("item_count", str(int(item_count)))]
+    if include_archived:
+        params.append(("include_archived", "y"))
+    for key, value in filters.items():
+        if value is not None:
+            params.append((key, str(_filter_value(value))))
+    return Call(
+        ApiRequest("GET", f"lists/{int(list_id)}/tasks", params=tuple(params)),
+        lambda r: TaskHeadersResponse.from_pyrus(json_body(r)),
+    )
+
+
+def get_bots() -> Call[list[Bot]]:
+    return Call(ApiRequest("GET", "bots"), lambda r: BotsResponse.from_pyrus(json_body(r)).bots)
