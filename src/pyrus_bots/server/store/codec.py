@@ -1,0 +1,144 @@
+"""Dataclasses <-> JSON documents, driven by the dataclass's own type hints.
+
+The store keeps ``TaskState`` and ``FormDef`` as JSON documents so that fields the workflow adds
+later survive without a migration: every field is written under its name; on reading, unknown
+keys are ignored and missing keys take the field's default. Dates and datetimes are ISO strings;
+``dict[int, ...]`` keys are written as strings. Values typed ``Any`` (field values) are kept as
+they are, except that datetimes and dates inside them are tagged so they come back as such.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_DATETIME_TAG = "$datetime"
+_DATE_TAG = "$date"
+
+
+def to_document(obj: Any) -> dict[str, Any]:
+    """Serialise a dataclass instance to a JSON-ready dict."""
+    hints = _hints(type(obj))
+    return {f.name: _dump(getattr(obj, f.name), hints[f.name]) for f in _fields(type(obj))}
+
+
+def from_document(cls: type[T], doc: Mapping[str, Any]) -> T:
+    """Rebuild a dataclass instance; keys the class does not know are ignored."""
+    hints = _hints(cls)
+    kwargs = {f.name: _load(doc[f.name], hints[f.name]) for f in _fields(cls) if f.name in doc}
+    return cls(**kwargs)
+
+
+_hints_cache: dict[type, dict[str, Any]] = {}
+_fields_cache: dict[type, tuple[dataclasses.Field[Any], ...]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    hints = _hints_cache.get(cls)
+    if hints is None:
+        hints = _hints_cache[cls] = typing.get_type_hints(cls)
+    return hints
+
+
+def _fields(cls: type) -> tuple[dataclasses.Field[Any], ...]:
+    found = _fields_cache.get(cls)
+    if found is None:
+        found = _fields_cache[cls] = tuple(f for f in dataclasses.fields(cls) if f.init)
+    return found
+
+
+def _is_optional_of(hint: Any) -> Any:
+    """For ``X | None`` return X; otherwise None."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return None
+
+
+def _dump(value: Any, hint: Any) -> Any:
+    if value is None:
+        return None
+    inner = _is_optional_of(hint)
+    if inner is not None:
+        return _dump(value, inner)
+    if hint is Any or hint is object:
+        return _dump_any(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_document(value)
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (list, tuple, set, frozenset):
+        item_hint = args[0] if args else Any
+        return [_dump(v, item_hint) for v in value]
+    if origin is dict:
+        value_hint = args[1] if len(args) == 2 else Any
+        return {str(k): _dump(v, value_hint) for k, v in value.items()}
+    return value
+
+
+def _dump_any(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {_DATETIME_TAG: value.isoformat()}
+    if isinstance(value, date):
+        return {_DATE_TAG: value.isoformat()}
+    if isinstance(value, Mapping):
+        return {str(k): _dump_any(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_dump_any(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _dump_any(dataclasses.asdict(value))
+    return value
+
+
+def _load(value: Any, hint: Any) -> Any:
+    if value is None:
+        return None
+    inner = _is_optional_of(hint)
+    if inner is not None:
+        return _load(value, inner)
+    if hint is Any or hint is object:
+        return _load_any(value)
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if hint is date:
+        return date.fromisoformat(value)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return from_document(hint, value)
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (list, tuple, set, frozenset):
+        item_hint = args[0] if args else Any
+        return origin(_load(v, item_hint) for v in value)
+    if origin is dict:
+        key_hint = args[0] if args else str
+        value_hint = args[1] if len(args) == 2 else Any
+        return {_load_key(k, key_hint): _load(v, value_hint) for k, v in value.items()}
+    return value
+
+
+def _load_key(key: str, hint: Any) -> Any:
+    return int(key) if hint is int else key
+
+
+def _load_any(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1:
+            if _DATETIME_TAG in value:
+                return datetime.fromisoformat(value[_DATETIME_TAG])
+            if _DATE_TAG in value:
+                return date.fromisoformat(value[_DATE_TAG])
+        return {k: _load_any(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_load_any(v) for v in value]
+    return value

@@ -1,0 +1,139 @@
+"""The database handle: one async engine, a session factory and the migrations.
+
+``Database("sqlite:///path")`` or ``Database("postgresql://...")``; the URL is mapped to the async
+driver (aiosqlite, asyncpg). Every process of a deployment opens its own ``Database`` on the same
+URL: ``migrate()`` is safe when several start at once (a PostgreSQL advisory lock, or SQLite's
+write lock, serialises the upgrade).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+Dialect = Literal["sqlite", "postgresql"]
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_KEY = 0x70797275_7301  # pg_advisory_lock key held while migrating
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # wait this long for another writer before "database is locked"
+PG_POOL_SIZE = 10
+PG_MAX_OVERFLOW = 20
+PG_POOL_RECYCLE = 1800.0  # seconds; renew connections before server-side idle limits
+
+
+def to_async_url(url: str) -> tuple[Dialect, str]:
+    """Map a user-facing database URL to the async driver's URL; reject unusable ones."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise ValueError(
+                "in-memory SQLite is not shared between connections: "
+                "give a file, e.g. sqlite:///./pyrus-bots.db"
+            )
+        return "sqlite", parsed.set(drivername="sqlite+aiosqlite").render_as_string(False)
+    if backend in {"postgresql", "postgres"}:
+        async_url = parsed.set(drivername="postgresql+asyncpg")
+        return "postgresql", async_url.render_as_string(hide_password=False)
+    raise ValueError(
+        f"unsupported database URL scheme {parsed.drivername!r}: use sqlite or postgresql"
+    )
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, much faster
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+class Database:
+    """An async engine plus ``session()`` (an ``AsyncSession`` factory, expire_on_commit off)."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.dialect: Dialect
+        self.dialect, async_url = to_async_url(url)
+        options: dict[str, Any] = {
+            "echo": echo,
+            "json_serializer": _json_dumps,
+            "json_deserializer": orjson.loads,
+        }
+        if self.dialect == "postgresql":
+            options.update(
+                pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_recycle=PG_POOL_RECYCLE
+            )
+        self.engine: AsyncEngine = create_async_engine(async_url, **options)
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.session: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.engine, expire_on_commit=False
+        )
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password masked: safe for logs and messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    async def migrate(self) -> None:
+        """Upgrade the schema to the newest migration (Alembic ``upgrade head``).
+
+        For SQLite the file's directory is created when missing.
+        """
+        database_path = make_url(self.url).database
+        if self.dialect == "sqlite" and database_path:
+            Path(database_path).parent.mkdir(parents=True, exist_ok=True)
+        async with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                # Session-level lock: other processes wait here until this one has migrated.
+                await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                await conn.commit()
+            try:
+                await conn.run_sync(self._upgrade_head)
+                await conn.commit()
+            finally:
+                if self.dialect == "postgresql":
+                    await conn.rollback()
+                    await conn.execute(
+                        text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY}
+                    )
+                    await conn.commit()
+
+    def _upgrade_head(self, connection: Connection) -> None:
+        if self.dialect == "sqlite":
+            # Take SQLite's write lock first: a second process waits (busy_timeout) and then
+            # finds the schema already at head.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        command.upgrade(alembic_config(connection), "head")
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration built in code (no alembic.ini at run time)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config

@@ -1,0 +1,299 @@
+"""The platform's tables (SQLAlchemy 2 declarative models).
+
+One schema for SQLite and PostgreSQL. Person ids are shared by users and bots (a bot is a
+``people`` row of type ``bot`` plus a ``bots`` row); roles live in the same id space by
+convention of the workspace file. Forms keep their definition as a JSON document so that fields
+added to the domain dataclasses survive; tasks keep the whole ``TaskState`` as a JSON document
+with a few indexed columns for queries. ``task_people`` indexes who may see a task and whose inbox
+holds it, so access and inbox queries never read task documents.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
+JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+# SQLite only auto-increments an INTEGER PRIMARY KEY, so big ids use INTEGER there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(500))
+
+
+class PersonRow(Base):
+    """A user or a bot. ``login`` is the lower-cased e-mail (users) or ``bot@...`` (bots)."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    organization_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("organizations.id"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(10), default="user")
+    email: Mapped[str] = mapped_column(String(320))
+    login: Mapped[str] = mapped_column(String(320), unique=True)
+    first_name: Mapped[str] = mapped_column(String(200), default="")
+    last_name: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[str | None] = mapped_column(String(200))
+    department_name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(100))
+    banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    fired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Kept in clear: a bot's key signs webhooks (HMAC), so it cannot be hashed.
+    security_key: Mapped[str | None] = mapped_column(String(500))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+
+
+class PersonRight(Base):
+    __tablename__ = "person_rights"
+
+    person_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    right: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class BotRow(Base):
+    __tablename__ = "bots"
+
+    person_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    hook_url: Mapped[str | None] = mapped_column(Text)
+    settings: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    send_only_last_comment: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str | None] = mapped_column(String(20))
+    time_zone_offset: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class RoleRow(Base):
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    organization_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("organizations.id"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+
+
+class RoleMember(Base):
+    __tablename__ = "role_members"
+
+    role_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class FormRow(Base):
+    """A form template; ``definition`` is the serialised ``FormDef`` (fields, steps, people)."""
+
+    __tablename__ = "forms"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    organization_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("organizations.id"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(500))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    definition: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class FormPerson(Base):
+    """Index of a form's managers and members (kind ``manager`` / ``member``)."""
+
+    __tablename__ = "form_people"
+
+    form_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("forms.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class CatalogRow(Base):
+    __tablename__ = "catalogs"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    organization_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("organizations.id"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(500))
+    headers: Mapped[list[str]] = mapped_column(JsonDoc)
+    """A JSON list of column names."""
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+
+
+class CatalogItemRow(Base):
+    """An item; ``key`` is its first column, by which sync and diff match items."""
+
+    __tablename__ = "catalog_items"
+    __table_args__ = (UniqueConstraint("catalog_id", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    catalog_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("catalogs.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(Text)
+    values: Mapped[list[str]] = mapped_column(JsonDoc)
+    """A JSON list of strings, one per header."""
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TaskRow(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_form_state", "form_id", "is_closed", "current_step"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    form_id: Mapped[int | None] = mapped_column(BigInteger)
+    current_step: Mapped[int | None] = mapped_column(Integer)
+    is_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    responsible_id: Mapped[int | None] = mapped_column(BigInteger)
+    create_date: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    last_modified_date: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    close_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_note_id: Mapped[int | None] = mapped_column(BigInteger)
+    doc: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    """The serialised ``TaskState`` (see ``store.codec``)."""
+
+
+class TaskIdSequence(Base):
+    """Hands out task ids: an auto-increment (a sequence on PostgreSQL, so never contended)."""
+
+    __tablename__ = "task_id_sequence"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+
+
+class TaskPerson(Base):
+    """Who a task concerns. Kinds: ``involved`` (ever took part; only grows) and ``inbox``."""
+
+    __tablename__ = "task_people"
+    __table_args__ = (Index("ix_task_people_person_kind", "person_id", "kind", "task_id"),)
+
+    task_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class CommentRow(Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tasks.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    create_date: Mapped[datetime] = mapped_column(UTCDateTime())
+    body: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+
+
+class FileRow(Base):
+    __tablename__ = "files"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    guid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(1000))
+    size: Mapped[int] = mapped_column(BigInteger)
+    md5: Mapped[str] = mapped_column(String(32))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    root_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class TokenRow(Base):
+    """An API token; only the SHA-256 hex of the token is stored."""
+
+    __tablename__ = "tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("people.id", ondelete="CASCADE"), index=True
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Counter(Base):
+    """Named counters: the directory version, generated person ids, lock rows on SQLite."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

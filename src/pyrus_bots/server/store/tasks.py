@@ -1,0 +1,367 @@
+"""Tasks and comments.
+
+A task is stored as its ``TaskState`` document plus indexed columns; ``task_people`` records who
+was ever involved (kind ``involved``: only grows, so a bot keeps seeing a task it once approved)
+and whose inbox holds it (kind ``inbox``: recomputed on every save). ``insert_task`` and
+``save_task`` maintain that index; ``update_task_people`` lets a caller replace kinds directly.
+
+Concurrency: load with ``get_task(..., for_update=True)`` before changing a task. On PostgreSQL
+that is ``SELECT ... FOR UPDATE``; on SQLite the write lock is taken first, which serialises
+writers the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CompoundSelect, Table, delete, desc, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
+
+from pyrus_bots.server.store.codec import from_document, to_document
+from pyrus_bots.server.store.dialects import dialect_name, upsert
+from pyrus_bots.server.store.models import (
+    CommentRow,
+    FormPerson,
+    RoleMember,
+    TaskIdSequence,
+    TaskPerson,
+    TaskRow,
+)
+from pyrus_bots.server.workflow.state import Comment, TaskState
+
+# Core tables for the hot paths: they skip the ORM's bulk-persistence layer.
+_tasks = cast(Table, TaskRow.__table__)
+_task_people = cast(Table, TaskPerson.__table__)
+_comments = cast(Table, CommentRow.__table__)
+_task_ids = cast(Table, TaskIdSequence.__table__)
+
+INVOLVED = "involved"
+INBOX = "inbox"
+DEFAULT_INBOX_LIMIT = 50
+
+
+async def reserve_task_id(session: AsyncSession) -> int:
+    """A new task id, unique across processes (an auto-increment, never reused once committed)."""
+    new_id = (await session.execute(insert(_task_ids).returning(_task_ids.c.id))).scalar_one()
+    # The row itself is not needed: the sequence (PostgreSQL) or sqlite_sequence remembers.
+    await session.execute(delete(_task_ids).where(_task_ids.c.id == new_id))
+    return int(new_id)
+
+
+def _columns(task: TaskState) -> dict[str, Any]:
+    return {
+        "form_id": task.form_id,
+        "current_step": task.current_step,
+        "is_closed": task.is_closed,
+        "author_id": task.author_id,
+        "responsible_id": task.responsible_id,
+        "create_date": task.create_date,
+        "last_modified_date": task.last_modified_date,
+        "close_date": task.close_date,
+        "doc": to_document(task),
+    }
+
+
+async def insert_task(session: AsyncSession, task: TaskState) -> None:
+    """Store a new task (its id comes from ``reserve_task_id``)."""
+    await session.execute(
+        insert(_tasks).values(id=task.id, last_note_id=task.last_note_id, **_columns(task))
+    )
+    await _index_people(session, task, new=True)
+
+
+async def save_task(session: AsyncSession, task: TaskState) -> None:
+    """Write a changed task. ``last_note_id`` is owned by ``add_comment`` and left as stored."""
+    await session.execute(update(_tasks).where(_tasks.c.id == task.id).values(**_columns(task)))
+    await _index_people(session, task, new=False)
+
+
+async def get_task(
+    session: AsyncSession, task_id: int, *, for_update: bool = False
+) -> TaskState | None:
+    """Load a task; ``for_update`` locks it until the transaction ends."""
+    if for_update and dialect_name(session) == "sqlite":
+        # A no-op write takes SQLite's write lock before the read, like FOR UPDATE would.
+        await session.execute(update(_tasks).where(_tasks.c.id == task_id).values(id=_tasks.c.id))
+    query = select(TaskRow.doc, TaskRow.last_note_id).where(TaskRow.id == task_id)
+    if for_update and dialect_name(session) == "postgresql":
+        query = query.with_for_update()
+    row = (await session.execute(query)).one_or_none()
+    if row is None:
+        return None
+    return _task_from_row(row.doc, row.last_note_id)
+
+
+def _task_from_row(doc: Mapping[str, Any], last_note_id: int | None) -> TaskState:
+    task = from_document(TaskState, doc)
+    task.last_note_id = last_note_id
+    return task
+
+
+async def get_tasks(session: AsyncSession, task_ids: Iterable[int]) -> list[TaskState]:
+    """Several tasks by id, in ascending id order (unknown ids are skipped)."""
+    ids = list(task_ids)
+    if not ids:
+        return []
+    query = select(TaskRow.doc, TaskRow.last_note_id).where(TaskRow.id.in_(ids))
+    return await _load(session, query.order_by(TaskRow.id))
+
+
+async def _load(session: AsyncSession, query: Select[Any]) -> list[TaskState]:
+    rows = (await session.execute(query)).all()
+    return [_task_from_row(row.doc, row.last_note_id) for row in rows]
+
+
+async def tasks_of_form(session: AsyncSession, form_id: int) -> list[TaskState]:
+    """Every task of a form, by ascending id (the register reads these)."""
+    return await list_tasks(session, form_id=form_id)
+
+
+async def list_tasks(
+    session: AsyncSession,
+    *,
+    form_id: int | None = None,
+    step: int | None = None,
+    is_closed: bool | None = None,
+    person_id: int | None = None,
+    modified_after: datetime | None = None,
+    modified_before: datetime | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    newest_first: bool = False,
+) -> list[TaskState]:
+    """Tasks filtered by form, current step, closed state, involvement of a person, dates."""
+    query = select(TaskRow.doc, TaskRow.last_note_id)
+    if form_id is not None:
+        query = query.where(TaskRow.form_id == form_id)
+    if step is not None:
+        query = query.where(TaskRow.current_step == step)
+    if is_closed is not None:
+        query = query.where(TaskRow.is_closed == is_closed)
+    if person_id is not None:
+        query = query.where(TaskRow.id.in_(_visible_ids_query(person_id)))
+    if modified_after is not None:
+        query = query.where(TaskRow.last_modified_date > modified_after)
+    if modified_before is not None:
+        query = query.where(TaskRow.last_modified_date < modified_before)
+    if created_after is not None:
+        query = query.where(TaskRow.create_date > created_after)
+    if created_before is not None:
+        query = query.where(TaskRow.create_date < created_before)
+    query = query.order_by(desc(TaskRow.id) if newest_first else TaskRow.id)
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    return await _load(session, query)
+
+
+async def count_tasks(session: AsyncSession, *, form_id: int | None = None) -> int:
+    query = select(func.count()).select_from(TaskRow)
+    if form_id is not None:
+        query = query.where(TaskRow.form_id == form_id)
+    return int((await session.execute(query)).scalar_one())
+
+
+# --- who a task concerns -------------------------------------------------------------------
+
+
+def people_of_task(task: TaskState) -> dict[str, set[int]]:
+    """The ``task_people`` rows a task implies (DESIGN.md 3.5): involved ids and inbox ids."""
+    involved = {task.author_id, *task.participant_ids}
+    involved.update(s.person_id for s in task.subscribers)
+    for approvals in task.approvals:
+        involved.update(a.person_id for a in approvals)
+    if task.responsible_id is not None:
+        involved.add(task.responsible_id)
+    inbox: set[int] = set()
+    if not task.is_closed:
+        step = task.current_step
+        if step is not None and 1 <= step <= len(task.approvals):
+            inbox.update(a.person_id for a in task.approvals[step - 1] if a.choice == "waiting")
+        if task.form_id is None and task.responsible_id is not None:
+            inbox.add(task.responsible_id)
+    return {INVOLVED: involved, INBOX: inbox}
+
+
+async def _index_people(session: AsyncSession, task: TaskState, *, new: bool) -> None:
+    """Bring ``task_people`` in line with the task in at most three statements."""
+    kinds = people_of_task(task)
+    wanted = {(pid, kind) for kind, ids in kinds.items() for pid in ids}
+    existing: set[tuple[int, str]] = set()
+    if not new:
+        rows = await session.execute(
+            select(_task_people.c.person_id, _task_people.c.kind).where(
+                _task_people.c.task_id == task.id
+            )
+        )
+        existing = {(pid, kind) for pid, kind in rows}
+    # "involved" only grows; other kinds this function does not manage are left alone
+    stale = [pid for pid, kind in existing - wanted if kind == INBOX]
+    if stale:
+        await session.execute(
+            delete(_task_people).where(
+                _task_people.c.task_id == task.id,
+                _task_people.c.kind == INBOX,
+                _task_people.c.person_id.in_(stale),
+            )
+        )
+    missing = wanted - existing
+    if missing:
+        await session.execute(
+            insert(_task_people),
+            [{"task_id": task.id, "person_id": pid, "kind": kind} for pid, kind in missing],
+        )
+
+
+async def add_task_people(
+    session: AsyncSession, task_id: int, person_ids_by_kind: Mapping[str, Iterable[int]]
+) -> None:
+    """Add index rows, keeping those already there."""
+    rows = [
+        {"task_id": task_id, "person_id": pid, "kind": kind}
+        for kind, ids in person_ids_by_kind.items()
+        for pid in set(ids)
+    ]
+    if rows:
+        await session.execute(upsert(session, TaskPerson).values(rows).on_conflict_do_nothing())
+
+
+async def update_task_people(
+    session: AsyncSession, task_id: int, person_ids_by_kind: Mapping[str, Iterable[int]]
+) -> None:
+    """Replace the index rows of each kind given with exactly these person ids."""
+    for kind, ids in person_ids_by_kind.items():
+        wanted = set(ids)
+        existing = set(
+            (
+                await session.scalars(
+                    select(TaskPerson.person_id).where(
+                        TaskPerson.task_id == task_id, TaskPerson.kind == kind
+                    )
+                )
+            ).all()
+        )
+        if existing - wanted:
+            await session.execute(
+                delete(TaskPerson).where(
+                    TaskPerson.task_id == task_id,
+                    TaskPerson.kind == kind,
+                    TaskPerson.person_id.in_(existing - wanted),
+                )
+            )
+        if wanted - existing:
+            await add_task_people(session, task_id, {kind: wanted - existing})
+
+
+async def task_people(session: AsyncSession, task_id: int, kind: str = INVOLVED) -> set[int]:
+    """Person ids of one kind for a task (``involved`` feeds the workflow's access checks)."""
+    query = select(TaskPerson.person_id).where(
+        TaskPerson.task_id == task_id, TaskPerson.kind == kind
+    )
+    return set((await session.scalars(query)).all())
+
+
+def _identities(person_id: int) -> Any:
+    """The person and every role they belong to (a role can be an approver)."""
+    roles = select(RoleMember.role_id).where(RoleMember.person_id == person_id)
+    return or_(TaskPerson.person_id == person_id, TaskPerson.person_id.in_(roles))
+
+
+def _visible_ids_query(person_id: int) -> CompoundSelect[Any]:
+    involved = select(TaskPerson.task_id).where(TaskPerson.kind == INVOLVED, _identities(person_id))
+    managed_forms = select(FormPerson.form_id).where(
+        FormPerson.person_id == person_id, FormPerson.kind == "manager"
+    )
+    of_managed_forms = select(TaskRow.id).where(TaskRow.form_id.in_(managed_forms))
+    return involved.union(of_managed_forms)
+
+
+async def visible_task_ids(session: AsyncSession, person_id: int) -> set[int]:
+    """Tasks the person takes part in (or a role of theirs does) and tasks of forms they manage."""
+    return set((await session.scalars(_visible_ids_query(person_id))).all())
+
+
+async def can_see_task(session: AsyncSession, person_id: int, task_id: int) -> bool:
+    query = _visible_ids_query(person_id).subquery()
+    found = await session.scalar(select(query.c[0]).where(query.c[0] == task_id).limit(1))
+    return found is not None
+
+
+async def inbox(
+    session: AsyncSession, person_id: int, limit: int = DEFAULT_INBOX_LIMIT
+) -> list[TaskState]:
+    """Open tasks waiting on the person (or a role of theirs), most recently modified first."""
+    waiting = select(TaskPerson.task_id).where(TaskPerson.kind == INBOX, _identities(person_id))
+    query = (
+        select(TaskRow.doc, TaskRow.last_note_id)
+        .where(TaskRow.id.in_(waiting), TaskRow.is_closed.is_(False))
+        .order_by(desc(TaskRow.last_modified_date), desc(TaskRow.id))
+        .limit(limit)
+    )
+    return await _load(session, query)
+
+
+# --- comments ------------------------------------------------------------------------------
+
+
+async def add_comment(session: AsyncSession, comment: Comment) -> Comment:
+    """Store a comment, set its id (also on the object passed) and the task's last_note_id."""
+    new_id = (
+        await session.execute(
+            insert(_comments)
+            .values(
+                task_id=comment.task_id,
+                author_id=comment.author_id,
+                create_date=comment.create_date,
+                body=comment.body,
+            )
+            .returning(_comments.c.id)
+        )
+    ).scalar_one()
+    comment.id = int(new_id)
+    await session.execute(
+        update(_tasks).where(_tasks.c.id == comment.task_id).values(last_note_id=comment.id)
+    )
+    return comment
+
+
+async def update_comment(session: AsyncSession, comment: Comment) -> None:
+    """Rewrite a stored comment's body (``edit_comment_id``)."""
+    if comment.id is None:
+        raise ValueError("the comment has no id: store it with add_comment first")
+    await session.execute(
+        update(CommentRow).where(CommentRow.id == comment.id).values(body=comment.body)
+    )
+
+
+def _comment(row: CommentRow) -> Comment:
+    return Comment(
+        id=row.id,
+        task_id=row.task_id,
+        author_id=row.author_id,
+        create_date=row.create_date,
+        body=dict(row.body),
+    )
+
+
+async def get_comment(session: AsyncSession, comment_id: int) -> Comment | None:
+    row = await session.get(CommentRow, comment_id)
+    return None if row is None else _comment(row)
+
+
+async def get_comments(
+    session: AsyncSession, task_id: int, *, last_only: bool = False
+) -> list[Comment]:
+    """A task's comments in the order written (``last_only``: just the newest one)."""
+    query = select(CommentRow).where(CommentRow.task_id == task_id)
+    if last_only:
+        query = query.order_by(desc(CommentRow.id)).limit(1)
+    else:
+        query = query.order_by(CommentRow.id)
+    return [_comment(row) for row in (await session.scalars(query)).all()]

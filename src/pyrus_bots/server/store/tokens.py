@@ -1,0 +1,86 @@
+"""API access tokens: random, URL-safe, stored only as a SHA-256 hash, expiring and revocable.
+
+Tokens live in the database, so every process of a deployment accepts and revokes the same ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Result, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.server.store.models import TokenRow
+
+TOKEN_BYTES = 32
+
+
+def _rowcount(result: Result[Any]) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def issue_token(session: AsyncSession, person_id: int, *, ttl: float, now: datetime) -> str:
+    """A new token for ``person_id`` valid for ``ttl`` seconds from ``now``."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    await session.execute(
+        insert(TokenRow).values(
+            token_hash=hash_token(token),
+            person_id=person_id,
+            created=now,
+            expires=now + timedelta(seconds=ttl),
+            revoked=False,
+        )
+    )
+    return token
+
+
+async def resolve_token(session: AsyncSession, token: str, now: datetime) -> int:
+    """The person id a token belongs to.
+
+    Raises ``PyrusError`` ``invalid_token`` (unknown), ``revoked_token`` or ``expired_token``.
+    """
+    row = (
+        await session.execute(
+            select(TokenRow.person_id, TokenRow.expires, TokenRow.revoked).where(
+                TokenRow.token_hash == hash_token(token)
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        raise PyrusError("invalid_token", "the access token is not valid")
+    if row.revoked:
+        raise PyrusError("revoked_token", "the access token has been revoked")
+    if row.expires <= now:
+        raise PyrusError("expired_token", "the access token has expired")
+    return int(row.person_id)
+
+
+async def revoke_tokens(session: AsyncSession, person_id: int) -> int:
+    """Revoke every token of a person (e.g. after a security key change); returns how many."""
+    result = await session.execute(
+        update(TokenRow)
+        .where(TokenRow.person_id == person_id, TokenRow.revoked.is_(False))
+        .values(revoked=True)
+    )
+    return int(_rowcount(result))
+
+
+async def revoke_token(session: AsyncSession, token: str) -> bool:
+    result = await session.execute(
+        update(TokenRow).where(TokenRow.token_hash == hash_token(token)).values(revoked=True)
+    )
+    return bool(_rowcount(result))
+
+
+async def purge_expired_tokens(session: AsyncSession, now: datetime) -> int:
+    """Delete tokens that expired before ``now``; returns how many."""
+    result = await session.execute(delete(TokenRow).where(TokenRow.expires <= now))
+    return int(_rowcount(result))

@@ -1,0 +1,55 @@
+"""API tokens: hashed at rest, expiring, revocable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.server.store import tokens
+from pyrus_bots.server.store.db import Database
+from pyrus_bots.server.store.models import TokenRow
+
+NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+
+
+async def _error(database: Database, token: str, now: datetime) -> str:
+    async with database.session() as s:
+        with pytest.raises(PyrusError) as error:
+            await tokens.resolve_token(s, token, now)
+    assert error.value.status == 401
+    return error.value.code
+
+
+async def test_issue_and_resolve(seeded: Database) -> None:
+    async with seeded.session() as s, s.begin():
+        token = await tokens.issue_token(s, 1001, ttl=3600, now=NOW)
+        other = await tokens.issue_token(s, 2001, ttl=3600, now=NOW)
+    assert token != other and len(token) >= 40
+    async with seeded.session() as s:
+        assert await tokens.resolve_token(s, token, NOW + timedelta(minutes=59)) == 1001
+        assert await tokens.resolve_token(s, other, NOW) == 2001
+        stored = (await s.scalars(select(TokenRow.token_hash))).all()
+    assert token not in stored and tokens.hash_token(token) in stored
+
+
+async def test_expired_unknown_and_revoked_tokens(seeded: Database) -> None:
+    async with seeded.session() as s, s.begin():
+        short = await tokens.issue_token(s, 1001, ttl=10, now=NOW)
+        first = await tokens.issue_token(s, 1002, ttl=3600, now=NOW)
+        second = await tokens.issue_token(s, 1002, ttl=3600, now=NOW)
+        kept = await tokens.issue_token(s, 1003, ttl=3600, now=NOW)
+    assert await _error(seeded, short, NOW + timedelta(seconds=10)) == "expired_token"
+    assert await _error(seeded, "not-a-token", NOW) == "invalid_token"
+    async with seeded.session() as s, s.begin():
+        assert await tokens.revoke_tokens(s, 1002) == 2
+    assert await _error(seeded, first, NOW) == "revoked_token"
+    assert await _error(seeded, second, NOW) == "revoked_token"
+    async with seeded.session() as s, s.begin():
+        assert await tokens.resolve_token(s, kept, NOW) == 1003
+        assert await tokens.revoke_token(s, kept)
+        assert await tokens.purge_expired_tokens(s, NOW + timedelta(seconds=11)) == 1
+    assert await _error(seeded, kept, NOW) == "revoked_token"
+    assert await _error(seeded, short, NOW) == "invalid_token"  # purged
