@@ -1,0 +1,137 @@
+"""Bot management (spec 4.6): list, create, update, delete.
+
+Every call needs the ``manage_integrations_and_catalogs`` right, as in Pyrus. Creation respects
+the 100-bot limit and generates the ``bot@<20 hex>`` login and the security key; the key is in the
+creation answer only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.server.api.body import check_shape, parse_bool, read_json_object
+from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
+from pyrus_bots.server.api.responses import PyrusJSONResponse
+from pyrus_bots.server.api.rights import MANAGE_INTEGRATIONS_AND_CATALOGS, require_right
+from pyrus_bots.server.api.schemas import CreateBotRequest, UpdateBotRequest, json_body
+from pyrus_bots.server.api.transactions import reading, writing
+from pyrus_bots.server.store import bots as bot_store
+from pyrus_bots.server.store.bots import BotRecord
+
+router = APIRouter(tags=["bots"])
+
+# Request key -> store field, for the keys PUT /bots/{id} may change.
+_UPDATABLE = {
+    "name": "name",
+    "hook_url": "hook_url",
+    "bot_settings": "settings",
+    "is_enabled": "enabled",
+    "send_only_last_comment": "send_only_last_comment",
+    "description": "description",
+    "locale": "locale",
+    "time_zone_offset": "time_zone_offset",
+    "external_id": "external_id",
+}
+
+
+def render_bot(bot: BotRecord, *, with_key: bool = False) -> dict[str, Any]:
+    """The Bot object of spec 3.10 (``security_key`` only when asked: creation answers)."""
+    return {
+        "id": bot.person_id,
+        "name": bot.name,
+        "login": bot.login,
+        "external_id": bot.external_id,
+        "is_enabled": bot.enabled,
+        "fired": bot.fired,
+        "hook_url": bot.hook_url,
+        "description": bot.description,
+        "bot_settings": bot.settings,
+        "version": bot.version,
+        "send_only_last_comment": bot.send_only_last_comment,
+        "locale": bot.locale,
+        "time_zone_offset": bot.time_zone_offset,
+        "security_key": bot.security_key if with_key else None,
+    }
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise PyrusError("required_parameter_missing", "name must be a non-empty string")
+    return name.strip()
+
+
+def _org_bot(caller: Caller, bot: BotRecord | None, bot_id: PathId) -> BotRecord:
+    if bot is None or bot.organization_id != caller.directory.organization_id:
+        raise PyrusError("access_denied_person", f"there is no bot {bot_id}")
+    return bot
+
+
+@router.get("/bots", summary="Bots of the organisation")
+async def list_bots(
+    caller: CallerDep,
+    request: Request,
+    include_fired: Annotated[str, Query(description="true/false in any case")] = "false",
+) -> PyrusJSONResponse:
+    require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
+    fired = parse_bool(include_fired, "include_fired")
+    async with reading(api_state(request)) as session:
+        bots = await bot_store.list_bots(
+            session, caller.directory.organization_id, include_fired=fired
+        )
+    return PyrusJSONResponse({"bots": [render_bot(b) for b in bots]})
+
+
+@router.post("/bots", summary="Create a bot", openapi_extra=json_body(CreateBotRequest))
+async def create_bot(request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
+    data = await read_json_object(request)
+    check_shape(CreateBotRequest, data)
+    state = api_state(request)
+    async with writing(state) as session:
+        bot = await bot_store.create_bot(
+            session,
+            caller.directory.organization_id,
+            _check_name(data.get("name")),
+            hook_url=data.get("hook_url"),
+            settings=data.get("bot_settings"),
+            enabled=data.get("is_enabled") is not False,
+            send_only_last_comment=data.get("send_only_last_comment") is True,
+            description=data.get("description"),
+            external_id=data.get("external_id"),
+        )
+    state.directories.invalidate()
+    return PyrusJSONResponse(render_bot(bot, with_key=True))
+
+
+@router.put("/bots/{bot_id}", summary="Change a bot", openapi_extra=json_body(UpdateBotRequest))
+async def update_bot(bot_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
+    data = await read_json_object(request)
+    check_shape(UpdateBotRequest, data)
+    # null means "leave as is" (several of these columns cannot be empty).
+    changes = {f: data[k] for k, f in _UPDATABLE.items() if data.get(k) is not None}
+    if "name" in changes:
+        changes["name"] = _check_name(changes["name"])
+    state = api_state(request)
+    async with writing(state) as session:
+        _org_bot(caller, await bot_store.get_bot(session, bot_id), bot_id)
+        bot = await bot_store.update_bot(session, bot_id, **changes) if changes else None
+        bot = _org_bot(caller, bot or await bot_store.get_bot(session, bot_id), bot_id)
+    state.directories.invalidate()
+    return PyrusJSONResponse(render_bot(bot))
+
+
+@router.delete("/bots/{bot_id}", summary="Delete (fire) a bot")
+async def delete_bot(bot_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
+    # The body (``task_receiver_id``) is optional; tasks keep their bot author as Pyrus does.
+    await read_json_object(request, allow_empty=True)
+    state = api_state(request)
+    async with writing(state) as session:
+        _org_bot(caller, await bot_store.get_bot(session, bot_id), bot_id)
+        bot = _org_bot(caller, await bot_store.delete_bot(session, bot_id), bot_id)
+    state.directories.invalidate()
+    return PyrusJSONResponse(render_bot(bot))

@@ -1,0 +1,149 @@
+"""Catalogs (spec 4.4): list, read with filters, create, sync (full replace), diff.
+
+Reading is open to every member of the organisation (bots included); creating and changing
+catalogs needs the ``manage_integrations_and_catalogs`` right. Items match by first column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.server.api.body import check_shape, parse_bool, read_json_object
+from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
+from pyrus_bots.server.api.responses import PyrusJSONResponse
+from pyrus_bots.server.api.rights import MANAGE_INTEGRATIONS_AND_CATALOGS, require_right
+from pyrus_bots.server.api.schemas import (
+    CatalogDiffRequest,
+    CreateCatalogRequest,
+    SyncCatalogRequest,
+    json_body,
+)
+from pyrus_bots.server.api.transactions import reading, writing
+from pyrus_bots.server.store import catalogs as catalog_store
+from pyrus_bots.server.store.catalogs import CatalogChange
+from pyrus_bots.server.workflow.render import render_catalog, render_catalog_info
+from pyrus_bots.server.workflow.state import CatalogItem
+
+router = APIRouter(tags=["catalogs"])
+
+
+def _rows(items: Sequence[dict[str, Any]] | None) -> list[list[str]]:
+    # Extra item keys (the Python client adds "rows") are ignored (spec 4.4).
+    return [list(item["values"]) for item in items or []]
+
+
+def _item(item: CatalogItem) -> dict[str, Any]:
+    return {"item_id": item.item_id or None, "values": item.values, "deleted": item.deleted}
+
+
+def render_change(change: CatalogChange) -> dict[str, Any]:
+    return {
+        "apply": change.applied,
+        "added": [_item(i) for i in change.added],
+        "updated": [_item(i) for i in change.updated],
+        "deleted": [_item(i) for i in change.deleted],
+        "catalog_headers": [{"name": h, "type": "text"} for h in change.headers],
+    }
+
+
+def _known(caller: Caller, catalog_id: PathId) -> None:
+    if catalog_id not in caller.directory.catalogs:
+        raise PyrusError("access_denied_catalog", f"catalog {catalog_id} is not accessible")
+
+
+@router.get("/catalogs", summary="Catalogs of the organisation (without items)")
+async def list_catalogs(caller: CallerDep) -> PyrusJSONResponse:
+    catalogs = sorted(caller.directory.catalogs.values(), key=lambda c: c.id)
+    return PyrusJSONResponse({"catalogs": [render_catalog_info(c) for c in catalogs]})
+
+
+@router.get("/catalogs/{catalog_id}", summary="A catalog with its items")
+async def get_catalog(
+    caller: CallerDep,
+    catalog_id: PathId,
+    request: Request,
+    include_deleted: Annotated[str, Query(description="true/false in any case")] = "false",
+    use_wildcard: Annotated[str, Query(description="'*' and '?' in filter values")] = "false",
+    column: Annotated[list[str] | None, Query(description="column name, paired with value")] = None,
+    value: Annotated[list[str] | None, Query(description="value for the column")] = None,
+) -> PyrusJSONResponse:
+    _known(caller, catalog_id)
+    column, value = column or [], value or []
+    if len(column) != len(value):
+        raise PyrusError("invalid_catalog_item_filter", "each column needs one value")
+    deleted = parse_bool(include_deleted, "include_deleted")
+    wildcard = parse_bool(use_wildcard, "use_wildcard")
+    async with reading(api_state(request)) as session:
+        catalog = await catalog_store.get_catalog(session, catalog_id)
+    if catalog is None:
+        raise PyrusError("access_denied_catalog", f"catalog {catalog_id} is not accessible")
+    filters = list(zip(column, value, strict=True))
+    return PyrusJSONResponse(render_catalog(catalog, deleted, filters, use_wildcard=wildcard))
+
+
+@router.put("/catalogs", summary="Create a catalog", openapi_extra=json_body(CreateCatalogRequest))
+async def create_catalog(request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
+    data = await read_json_object(request)
+    check_shape(CreateCatalogRequest, data)
+    name = data["name"].strip()
+    if not name:
+        raise PyrusError("required_parameter_missing", "name must not be empty")
+    state = api_state(request)
+    async with writing(state) as session:
+        catalog = await catalog_store.create_catalog(
+            session,
+            caller.directory.organization_id,
+            name,
+            data["catalog_headers"],
+            _rows(data.get("items")),
+        )
+    return PyrusJSONResponse(render_catalog(catalog))
+
+
+@router.post(
+    "/catalogs/{catalog_id}",
+    summary="Sync a catalog: exactly these items remain",
+    openapi_extra=json_body(SyncCatalogRequest),
+)
+async def sync_catalog(
+    catalog_id: PathId, request: Request, caller: CallerDep
+) -> PyrusJSONResponse:
+    require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
+    _known(caller, catalog_id)
+    data = await read_json_object(request)
+    check_shape(SyncCatalogRequest, data)
+    apply = data.get("apply") is not False
+    async with writing(api_state(request)) as session:
+        change = await catalog_store.sync_catalog(
+            session, catalog_id, data["catalog_headers"], _rows(data.get("items")), apply=apply
+        )
+    return PyrusJSONResponse(render_change(change))
+
+
+@router.post(
+    "/catalogs/{catalog_id}/diff",
+    summary="Upsert and delete catalog items by first column",
+    openapi_extra=json_body(CatalogDiffRequest),
+)
+async def diff_catalog(
+    catalog_id: PathId, request: Request, caller: CallerDep
+) -> PyrusJSONResponse:
+    require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
+    _known(caller, catalog_id)
+    data = await read_json_object(request)
+    check_shape(CatalogDiffRequest, data)
+    apply = parse_bool(data.get("apply", True), "apply")
+    async with writing(api_state(request)) as session:
+        change = await catalog_store.diff_catalog(
+            session,
+            catalog_id,
+            _rows(data.get("upsert")),
+            [str(key) for key in data.get("delete") or []],
+            apply=apply,
+        )
+    return PyrusJSONResponse(render_change(change))

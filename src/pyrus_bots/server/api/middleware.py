@@ -1,0 +1,111 @@
+"""Request shaping around the API routes: trailing slashes, body size limits, rate headers.
+
+Clients spell some paths with a slash before the query (``/v4/contacts/?include_inactive=False``,
+spec 4.6); answering those with a redirect would make them resend, so the slash is dropped before
+routing. Bodies are counted as they arrive so an oversize request stops early with 413
+``too_large_request_length`` whether or not it declares its length. Query strings holding NUL are
+refused (PostgreSQL cannot store such text). The rate decision of the caller dependency is added
+to the response headers here, so error answers carry it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pyrus_bots.server.api.ratelimit import RateDecision
+from pyrus_bots.server.api.responses import error_response
+
+RATE_LIMIT_STATE_KEY = "rate_limit"
+"""Key in the request state where the caller's rate decision waits for the response headers."""
+
+MAX_JSON_BODY_BYTES = 32 * 1024 * 1024  # catalogs of 15,000 items fit with room to spare
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+
+API_PREFIXES = ("/v4/", "/api/v4/")
+UPLOAD_SUFFIX = "/files/upload"
+
+
+@dataclass(slots=True)
+class BodyLimits:
+    json_bytes: int = MAX_JSON_BODY_BYTES
+    upload_bytes: int = MAX_UPLOAD_BYTES
+
+    def for_path(self, path: str) -> int:
+        return self.upload_bytes if path.endswith(UPLOAD_SUFFIX) else self.json_bytes
+
+
+class BodyTooLarge(HTTPException):
+    """Raised from ``receive`` when the body passes the limit; renders as 413."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail="the request body is too large")
+
+
+class RequestShapeMiddleware:
+    """Pure ASGI middleware in front of every route (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, limits: BodyLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if path.endswith("/") and path.startswith(API_PREFIXES):
+            scope = dict(scope, path=path.rstrip("/"))
+            path = scope["path"]
+        if b"%00" in scope.get("query_string", b""):
+            # PostgreSQL cannot store or compare text holding NUL: refuse it at the door.
+            await error_response(
+                "invalid_value_format", "query values must not contain NUL characters", 400
+            )(scope, receive, send)
+            return
+        limit = self.limits.for_path(path)
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await error_response("too_large_request_length", "the request body is too large", 413)(
+                scope, receive, send
+            )
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        received = 0
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
+        async def send_with_rate_headers(message: Message) -> None:
+            # The caller dependency leaves its rate decision in the request state; every
+            # authenticated answer, errors included, reports it (spec 4.0).
+            if message["type"] == "http.response.start":
+                decision = state.get(RATE_LIMIT_STATE_KEY)
+                if isinstance(decision, RateDecision):
+                    headers = list(message.get("headers", []))
+                    headers += [
+                        (k.lower().encode(), v.encode()) for k, v in decision.headers().items()
+                    ]
+                    message = dict(message, headers=headers)
+            await send(message)
+
+        await self.app(scope, counted_receive, send_with_rate_headers)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,73 @@
+"""The API rate limit per user: ``limit`` requests per fixed window (spec 4.0, 5).
+
+Pyrus reports ``X-RateLimit-Reset`` as the seconds left in the current window, so the limiter
+counts in fixed windows that start at a user's first request. The state sits behind
+:class:`RateLimiter` so a shared implementation (PostgreSQL, for several API processes) can
+replace the in-memory one without touching the API.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class RateDecision:
+    """The outcome of one request against the limit, and what the headers report."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_after: int
+    """Whole seconds until the window ends and the count starts again."""
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_after),
+        }
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, now: float) -> RateDecision:
+        """Count one request of ``key`` at monotonic time ``now`` and say whether it may pass."""
+        ...
+
+
+@dataclass(slots=True)
+class _Window:
+    started: float
+    count: int
+
+
+class InMemoryRateLimiter:
+    """Fixed windows per key in this process (enough for one API process)."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        if limit <= 0 or window <= 0:
+            raise ValueError("limit and window must be positive")
+        self.limit = limit
+        self.window = window
+        self._windows: dict[str, _Window] = {}
+
+    async def hit(self, key: str, now: float) -> RateDecision:
+        current = self._windows.get(key)
+        if current is None or now - current.started >= self.window:
+            self._forget_expired(now)
+            current = _Window(started=now, count=0)
+            self._windows[key] = current
+        # Rounded first: float sums such as t + 600 - t may land a hair above 600.
+        reset_after = max(0, math.ceil(round(current.started + self.window - now, 6)))
+        if current.count >= self.limit:
+            return RateDecision(False, self.limit, 0, reset_after)
+        current.count += 1
+        return RateDecision(True, self.limit, self.limit - current.count, reset_after)
+
+    def _forget_expired(self, now: float) -> None:
+        # Bounded memory: windows of users who went quiet are dropped when a new window opens.
+        expired = [k for k, w in self._windows.items() if now - w.started >= self.window]
+        for key in expired:
+            del self._windows[key]

@@ -1,0 +1,101 @@
+"""Tasks: read, create, comment, bulk comment (spec 4.2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.server import service
+from pyrus_bots.server.api.body import check_shape, read_json_object
+from pyrus_bots.server.api.context import CallerDep, PathId, api_state
+from pyrus_bots.server.api.responses import PyrusJSONResponse
+from pyrus_bots.server.api.schemas import (
+    BulkCommentsRequest,
+    CreateTaskRequest,
+    TaskCommentRequest,
+    json_body,
+)
+from pyrus_bots.server.api.transactions import reading, writing
+from pyrus_bots.server.workflow.render import render_task
+
+router = APIRouter(tags=["tasks"])
+
+MAX_BULK_COMMENTS = 100
+
+
+@router.get("/tasks/{task_id}", summary="A task with its comments")
+async def get_task(task_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    state = api_state(request)
+    async with reading(state) as session:
+        task = await service.load_visible_task(session, caller.directory, task_id, caller.person)
+        comments = await service.task_comments(session, task_id)
+    return PyrusJSONResponse(
+        {"task": render_task(caller.directory, task, comments, files_url=caller.files_url)}
+    )
+
+
+@router.post("/tasks", summary="Create a task", openapi_extra=json_body(CreateTaskRequest))
+async def create_task(request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    state = api_state(request)
+    data = await read_json_object(request)
+    check_shape(CreateTaskRequest, data)
+    async with writing(state) as session:
+        task, _ = await service.create_task(
+            session, caller.directory, caller.person, data, state.clock.now()
+        )
+        comments = await service.task_comments(session, task.id)
+    state.on_deliveries()
+    return PyrusJSONResponse(
+        {"task": render_task(caller.directory, task, comments, files_url=caller.files_url)}
+    )
+
+
+@router.post(
+    "/tasks/comments",
+    summary="Comment several tasks at once (all or nothing)",
+    openapi_extra=json_body(BulkCommentsRequest),
+)
+async def comment_tasks(request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    state = api_state(request)
+    data = await read_json_object(request)
+    check_shape(BulkCommentsRequest, data)
+    entries: list[dict[str, Any]] = data["comments"]
+    if len(entries) > MAX_BULK_COMMENTS:
+        raise PyrusError("items_count_out_of_range", f"at most {MAX_BULK_COMMENTS} comments")
+    rendered: list[dict[str, Any]] = []
+    async with writing(state) as session:
+        now = state.clock.now()
+        for entry in entries:
+            request_body = {k: v for k, v in entry.items() if k != "task_id"}
+            task, _ = await service.comment_task(
+                session, caller.directory, entry["task_id"], caller.person, request_body, now
+            )
+            if not data.get("no_tasks_in_response"):
+                comments = await service.task_comments(session, task.id)
+                rendered.append(
+                    render_task(caller.directory, task, comments, files_url=caller.files_url)
+                )
+    state.on_deliveries()
+    return PyrusJSONResponse({"tasks": rendered})
+
+
+@router.post(
+    "/tasks/{task_id}/comments",
+    summary="Comment a task; answers the task with the new comment",
+    openapi_extra=json_body(TaskCommentRequest),
+)
+async def comment_task(task_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    state = api_state(request)
+    data = await read_json_object(request)
+    check_shape(TaskCommentRequest, data)
+    async with writing(state) as session:
+        task, _ = await service.comment_task(
+            session, caller.directory, task_id, caller.person, data, state.clock.now()
+        )
+        comments = await service.task_comments(session, task_id)
+    state.on_deliveries()
+    return PyrusJSONResponse(
+        {"task": render_task(caller.directory, task, comments, files_url=caller.files_url)}
+    )

@@ -1,0 +1,147 @@
+"""The platform's ASGI application: the Pyrus API, the admin API and UI, health and metrics.
+
+``create_app(settings)`` builds everything from the settings; tests pass a ``clock`` and an
+already migrated ``database``. The delivery worker runs in the app's lifespan when the role asks
+for it (``all`` or ``worker``); a ``worker`` serves only ``/healthz`` and ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from sqlalchemy import text
+from starlette.responses import Response
+
+from pyrus_bots import __version__
+from pyrus_bots.server.api.context import ApiState
+from pyrus_bots.server.api.errors import install_error_handlers
+from pyrus_bots.server.api.middleware import RequestShapeMiddleware
+from pyrus_bots.server.api.ratelimit import InMemoryRateLimiter
+from pyrus_bots.server.api.responses import PyrusJSONResponse, error_response
+from pyrus_bots.server.api.router import API_PREFIXES, build_files_router, build_v4_router
+from pyrus_bots.server.clock import SYSTEM_CLOCK, Clock
+from pyrus_bots.server.settings import Settings
+from pyrus_bots.server.store.db import Database
+
+log = logging.getLogger("pyrus_bots.server")
+
+# Routers of other parts, mounted when present (each module exposes ``router``).
+_OPTIONAL_ROUTERS = (
+    "pyrus_bots.server.admin.deliveries",
+    "pyrus_bots.server.admin.ui",
+)
+
+
+def _optional_router(module_name: str) -> APIRouter | None:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        if exc.name != module_name:
+            raise
+        return None
+    router = getattr(module, "router", None)
+    return router if isinstance(router, APIRouter) else None
+
+
+def _start_delivery(database: Database, settings: Settings, clock: Clock) -> Any:
+    try:
+        from pyrus_bots.server.delivery.service import DeliveryService
+    except ImportError:  # the delivery worker is not part of this build
+        log.warning("delivery worker unavailable: webhooks will not be sent")
+        return None
+    return DeliveryService(database, settings, clock)
+
+
+def create_app(
+    settings: Settings, *, clock: Clock = SYSTEM_CLOCK, database: Database | None = None
+) -> FastAPI:
+    """The ASGI app for these settings. A ``database`` passed in stays open after shutdown."""
+    owns_database = database is None
+    db = database if database is not None else Database(settings.db)
+    state = ApiState(
+        settings=settings,
+        clock=clock,
+        database=db,
+        limiter=InMemoryRateLimiter(*settings.api_limit),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        delivery = None
+        if settings.role in ("all", "worker"):
+            delivery = _start_delivery(db, settings, clock)
+            if delivery is not None:
+                await delivery.start()
+                state.on_deliveries = delivery.wake
+        app.state.delivery = delivery
+        try:
+            yield
+        finally:
+            if delivery is not None:
+                await delivery.stop()
+            state.on_deliveries = lambda: None
+            app.state.delivery = None
+            if owns_database:
+                await db.dispose()
+
+    app = FastAPI(
+        title="pyrus-bots",
+        version=__version__,
+        summary="The Pyrus API v4 subset served by the pyrus-bots platform",
+        lifespan=lifespan,
+        default_response_class=PyrusJSONResponse,
+        redoc_url=None,
+    )
+    # Everything the routers of every part read from ``request.app.state``.
+    app.state.api = state
+    app.state.settings = settings
+    app.state.database = db
+    app.state.clock = clock
+    app.state.delivery = None
+    install_error_handlers(app)
+    app.add_middleware(RequestShapeMiddleware, limits=state.limits)
+
+    if settings.role in ("all", "api"):
+        v4 = build_v4_router()
+        for index, prefix in enumerate(API_PREFIXES):
+            # One copy in the OpenAPI document; /api/v4 serves the same handlers.
+            app.include_router(v4, prefix=prefix, include_in_schema=index == 0)
+        app.include_router(build_files_router())
+        from pyrus_bots.server.admin.api import router as admin_router
+
+        app.include_router(admin_router)
+        for name in _OPTIONAL_ROUTERS:
+            router = _optional_router(name)
+            if router is not None:
+                app.include_router(router)
+    elif settings.role == "worker":
+        deliveries = _optional_router("pyrus_bots.server.admin.deliveries")
+        if deliveries is not None:
+            app.include_router(deliveries)
+    _add_service_routes(app, db)
+    return app
+
+
+def _add_service_routes(app: FastAPI, db: Database) -> None:
+    # The delivery metrics register themselves in the default registry on import.
+    importlib.import_module("pyrus_bots.server.delivery.metrics")
+
+    @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")
+    async def healthz() -> Response:
+        try:
+            async with db.session() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            log.exception("health check: database unreachable")
+            return error_response("server_error", "the database is unreachable", 503)
+        return PyrusJSONResponse({"status": "ok"})
+
+    @app.get("/metrics", tags=["service"], summary="Prometheus metrics (text format)")
+    async def metrics() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
