@@ -1,0 +1,97 @@
+"""The UI's read-only workspace pages: people, roles, forms with fields and steps, catalogs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from pyrus_bots.server.admin.ui_context import UIContext, ui_context
+from pyrus_bots.server.admin.ui_views import form_view, full_name
+
+router = APIRouter()
+Ctx = Annotated[UIContext, Depends(ui_context)]
+
+
+@router.get("/people")
+async def people_page(ctx: Ctx) -> Response:
+    if ctx.viewer is None:
+        return ctx.to_login()
+    people = [
+        {
+            "id": p.id,
+            "name": full_name(p),
+            "email": p.email,
+            "position": p.position,
+            "rights": sorted(p.rights),
+            "banned": p.banned or p.fired,
+        }
+        for p in sorted(ctx.directory.people.values(), key=lambda p: p.id)
+        if p.type == "user"
+    ]
+    return ctx.render("people.html", title="People", section="people", people=people)
+
+
+@router.get("/roles")
+async def roles_page(ctx: Ctx) -> Response:
+    if ctx.viewer is None:
+        return ctx.to_login()
+    people = ctx.directory.people
+    roles = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "members": [full_name(people.get(m)) if m in people else f"#{m}" for m in r.member_ids],
+        }
+        for r in sorted(ctx.directory.roles.values(), key=lambda r: r.id)
+        if not r.banned
+    ]
+    return ctx.render("roles.html", title="Roles", section="roles", roles=roles)
+
+
+@router.get("/forms")
+async def forms_page(ctx: Ctx) -> Response:
+    if ctx.viewer is None:
+        return ctx.to_login()
+    forms = [
+        {
+            "id": f.id,
+            "name": f.name,
+            "field_count": len(f.fields),
+            "steps": [s.name for s in f.steps],
+        }
+        for f in sorted(ctx.directory.forms.values(), key=lambda f: f.id)
+        if not f.deleted
+    ]
+    return ctx.render("forms.html", title="Forms", section="forms", forms=forms)
+
+
+@router.get("/forms/{form_id}")
+async def form_page(ctx: Ctx, form_id: int) -> Response:
+    if ctx.viewer is None:
+        return ctx.to_login()
+    form = ctx.directory.forms.get(form_id)
+    if form is None:
+        return ctx.not_found(f"form {form_id}")
+    return ctx.render(
+        "form.html", title=form.name, section="forms", form=form_view(form, ctx.directory)
+    )
+
+
+@router.get("/catalogs")
+async def catalogs_page(ctx: Ctx) -> Response:
+    if ctx.viewer is None:
+        return ctx.to_login()
+    catalogs = [
+        {
+            "id": c.id,
+            "name": c.name,
+            "version": c.version,
+            "headers": c.headers,
+            "entries": [i for i in c.items if not i.deleted],
+        }
+        for c in sorted(ctx.directory.catalogs.values(), key=lambda c: c.id)
+        if not c.deleted
+    ]
+    return ctx.render("catalogs.html", title="Catalogs", section="catalogs", catalogs=catalogs)

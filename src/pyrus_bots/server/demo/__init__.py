@@ -1,0 +1,1 @@
+"""The demo behind `make run`: a workspace, three SDK bots and a runner that starts them."""

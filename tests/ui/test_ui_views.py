@@ -1,0 +1,217 @@
+"""What the UI shows for field values, comments and the new-task form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pyrus_bots.server.admin.ui_views import (
+    FieldInputError,
+    comment_events,
+    field_display,
+    field_inputs,
+    field_updates_from_form,
+    task_view,
+    timeline,
+)
+from pyrus_bots.server.workflow.state import (
+    Catalog,
+    CatalogItem,
+    ChoiceOption,
+    Directory,
+    FieldDef,
+    FormDef,
+    Person,
+    StepDef,
+)
+
+
+def _directory() -> Directory:
+    form = FormDef(
+        id=321,
+        name="Purchase request",
+        fields=[
+            FieldDef(id=1, type="text", name="Item", code="u_item"),
+            FieldDef(id=2, type="money", name="Amount", code="u_amount"),
+            FieldDef(
+                id=3,
+                type="multiple_choice",
+                name="Status",
+                options=[ChoiceOption(1, "New"), ChoiceOption(2, "Approved")],
+            ),
+            FieldDef(id=4, type="catalog", name="Cost center", catalog_id=4001),
+            FieldDef(id=5, type="date", name="Needed by"),
+            FieldDef(id=6, type="checkmark", name="Urgent"),
+            FieldDef(id=7, type="table", name="Lines"),
+            FieldDef(id=8, type="number", name="Qty", parent_id=7),
+            FieldDef(id=9, type="step", name="Step"),
+            FieldDef(id=10, type="person", name="Buyer"),
+        ],
+        steps=[StepDef(1, "Automatic check", [2001]), StepDef(2, "Manager", [1002])],
+    )
+    return Directory(
+        organization_id=1,
+        organization_name="Acme",
+        people={
+            1002: Person(1002, "mark@acme.test", "Mark", "Manager"),
+            2001: Person(2001, "bot@0123456789abcdef0123", "Checker", type="bot"),
+        },
+        forms={321: form},
+        catalogs={
+            4001: Catalog(4001, "Cost centers", ["Code", "Name"], [CatalogItem(7, ["CC1", "Ads"])])
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "shown"),
+    [
+        ({"type": "text", "value": "Printer"}, "Printer"),
+        ({"type": "money", "value": 1365.5}, "1,365.50"),
+        (
+            {"type": "multiple_choice", "value": {"choice_ids": [2], "choice_names": ["Approved"]}},
+            "Approved",
+        ),
+        ({"type": "catalog", "value": {"item_ids": [7], "rows": [["CC1", "Ads"]]}}, "CC1 · Ads"),
+        (
+            {"type": "person", "value": {"id": 1, "first_name": "Ann", "last_name": "Lee"}},
+            "Ann Lee",
+        ),
+        (
+            {
+                "type": "table",
+                "value": [{"row_id": 0, "cells": []}, {"row_id": 1, "deleted": True}],
+            },
+            "1 row",
+        ),
+        ({"type": "form_link", "value": {"task_ids": [5, 6]}}, "#5, #6"),
+        ({"type": "due_date", "value": "2026-01-31", "duration": 90}, "2026-01-31 (90 min)"),
+        ({"type": "text"}, ""),
+    ],
+)
+def test_field_display(field: dict[str, Any], shown: str) -> None:
+    assert field_display(field) == shown
+
+
+def test_comment_events_describe_the_workflow() -> None:
+    names = {1: "Automatic check", 2: "Manager"}
+    comment = {
+        "field_updates": [
+            {
+                "id": 3,
+                "type": "multiple_choice",
+                "name": "Status",
+                "value": {"choice_names": ["Approved"]},
+            },
+            {"id": 1, "type": "text", "name": "Item"},
+        ],
+        "approval_choice": "approved",
+        "approval_step": 1,
+        "changed_step": 2,
+        "approvals_added": [[{"person": {"first_name": "Mark", "last_name": "M"}, "step": 2}]],
+    }
+    assert comment_events(comment, names) == [
+        "set Status to Approved",
+        "cleared Item",
+        "approved step 1 (Automatic check)",
+        "asked Mark M to approve step 2 (Manager)",
+        "moved the task to step 2 (Manager)",
+    ]
+    assert comment_events({"approval_choice": "rejected", "reset_to_step": 1}, names)[-1] == (
+        "returned the task to step 1 (Automatic check)"
+    )
+
+
+def test_task_view_and_timeline_mark_bots_and_the_current_step() -> None:
+    directory = _directory()
+    task = {
+        "id": 9,
+        "form_id": 321,
+        "current_step": 2,
+        "create_date": "2026-01-31T09:00:00Z",
+        "author": {"id": 1002, "first_name": "Mark", "last_name": "Manager", "type": "user"},
+        "fields": [{"id": 1, "type": "text", "name": "Item", "value": "Chair"}],
+        "approvals": [
+            [
+                {
+                    "person": {"id": 2001, "first_name": "Checker", "type": "bot"},
+                    "approval_choice": "approved",
+                }
+            ],
+            [{"person": {"id": 1002, "first_name": "Mark", "type": "user"}}],
+        ],
+        "comments": [
+            {"id": 1, "author": {"id": 1002, "first_name": "Mark"}, "text": "please"},
+            {
+                "id": 2,
+                "author": {"id": 2001, "first_name": "Checker", "type": "bot"},
+                "text": "ok",
+                "approval_choice": "approved",
+                "approval_step": 1,
+                "changed_step": 2,
+            },
+        ],
+    }
+    view = task_view(task, directory.forms[321])
+    assert view["title"] == "Chair"
+    assert (view["step"], view["step_name"]) == (2, "Manager")
+    assert [s["current"] for s in view["steps"]] == [False, True]
+    assert view["steps"][0]["approvals"][0] == {
+        "name": "Checker",
+        "is_bot": True,
+        "choice": "approved",
+    }
+    assert view["steps"][1]["approvals"][0]["choice"] == "waiting"
+    entries = timeline(task, directory.forms[321])
+    assert [e["is_bot"] for e in entries] == [False, True]
+    assert entries[1]["events"][-1] == "moved the task to step 2 (Manager)"
+
+
+def test_new_task_form_inputs_follow_field_types() -> None:
+    directory = _directory()
+    inputs, skipped = field_inputs(directory.forms[321], directory)
+    kinds = {i["name"]: i["input"] for i in inputs}
+    assert kinds == {
+        "Item": "text",
+        "Amount": "number",
+        "Status": "select",
+        "Cost center": "select",
+        "Needed by": "date",
+        "Urgent": "checkbox",
+        "Buyer": "select",
+    }
+    assert skipped == ["Lines"]
+    by_name = {i["name"]: i for i in inputs}
+    assert by_name["Status"]["options"] == [("1", "New"), ("2", "Approved")]
+    assert by_name["Cost center"]["options"] == [("7", "CC1 · Ads")]
+
+
+def test_submitted_values_become_api_field_values() -> None:
+    directory = _directory()
+    submitted = {
+        "f1": "Chair",
+        "f2": "1,250.50",
+        "f3": "2",
+        "f4": "7",
+        "f5": "2026-02-01",
+        "f6": "checked",
+        "f10": "1002",
+        "f9": "ignored",
+    }
+    assert field_updates_from_form(directory.forms[321], directory, submitted) == [
+        {"id": 1, "value": "Chair"},
+        {"id": 2, "value": 1250.5},
+        {"id": 3, "value": {"choice_ids": [2]}},
+        {"id": 4, "value": {"item_ids": [7]}},
+        {"id": 5, "value": "2026-02-01"},
+        {"id": 6, "value": "checked"},
+        {"id": 10, "value": {"id": 1002}},
+    ]
+
+
+@pytest.mark.parametrize(("key", "value"), [("f2", "lots"), ("f5", "31/01/2026")])
+def test_bad_values_are_refused_with_the_field_name(key: str, value: str) -> None:
+    directory = _directory()
+    with pytest.raises(FieldInputError, match=r"Amount|Needed by"):
+        field_updates_from_form(directory.forms[321], directory, {key: value})

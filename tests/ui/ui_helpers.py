@@ -1,0 +1,74 @@
+"""Helpers of the UI tests: the platform served by uvicorn on loopback, with the demo workspace.
+
+The ``ui_server`` fixture (conftest.py) prepares a migrated SQLite database with the demo
+workspace, serves ``create_app`` in a thread on a free port and returns a :class:`LiveServer`.
+``sign_in`` and ``post_form`` drive forms the way a browser does (CSRF token read from the page).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from pyrus_bots.server.settings import Settings
+from pyrus_bots.server.store.db import Database
+from pyrus_bots.server.workspace import apply_workspace, load_workspace_file
+
+DEMO_WORKSPACE = (
+    Path(__file__).parents[2] / "src" / "pyrus_bots" / "server" / "demo" / "workspace.yaml"
+)
+CSRF_RE = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def prepare_database(url: str, workspace: Path) -> None:
+    database = Database(url)
+    try:
+        await database.migrate()
+        async with database.session() as session, session.begin():
+            await apply_workspace(session, load_workspace_file(workspace))
+    finally:
+        await database.dispose()
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    settings: Settings
+
+    @property
+    def ui(self) -> str:
+        return self.base_url + "/ui"
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=10.0, follow_redirects=False)
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF_RE.search(html)
+    assert found, "the page has no CSRF token"
+    return found.group(1)
+
+
+def sign_in(client: httpx.Client, **form: str) -> httpx.Response:
+    """Open the sign-in page, then submit it with ``form`` (login + security_key, or
+    admin_token)."""
+    page = client.get("/ui/login")
+    assert page.status_code == 200
+    return client.post("/ui/login", data={"csrf": csrf_of(page.text), **form})
+
+
+def post_form(client: httpx.Client, page_path: str, action: str, **form: str) -> httpx.Response:
+    """Submit a form of ``page_path`` the way a browser does (the page's CSRF token included)."""
+    page = client.get(page_path)
+    assert page.status_code == 200, page.text
+    return client.post(action, data={"csrf": csrf_of(page.text), **form})
