@@ -1,0 +1,59 @@
+"""The webhook request (DESIGN.md 3.4): body, signed headers, and their masked log copies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pyrus_bots.protocol import pyrus_json
+from pyrus_bots.protocol.signature import sign
+from pyrus_bots.server.settings import SignatureCase
+
+USER_AGENT = "Pyrus-Bot-4"
+MASK = "***"
+
+
+@dataclass(slots=True, frozen=True)
+class Webhook:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    access_token: str
+
+    def logged_body(self) -> str:
+        """The body as the attempt log keeps it: the bot's access token masked."""
+        text = self.body.decode("utf-8", errors="replace")
+        return text.replace(self.access_token, MASK) if self.access_token else text
+
+
+def build_webhook(
+    *,
+    url: str,
+    event: str,
+    bot_id: int,
+    task_id: int,
+    access_token: str,
+    bot_settings: str | None,
+    task: dict[str, Any],
+    security_key: str,
+    attempt: int,
+    attempts_per_series: int,
+    signature_case: SignatureCase,
+) -> Webhook:
+    body = pyrus_json.dumps(
+        {
+            "event": event,
+            "task_id": task_id,
+            "user_id": bot_id,
+            "access_token": access_token,
+            "bot_settings": bot_settings,
+            "task": task,
+        }
+    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Pyrus-Sig": sign(body, security_key, upper=signature_case == "upper"),
+        "X-Pyrus-Retry": f"{attempt}/{attempts_per_series}",
+    }
+    return Webhook(url=url, body=body, headers=headers, access_token=access_token)

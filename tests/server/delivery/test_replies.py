@@ -1,0 +1,111 @@
+"""What bots answer: each reply is recorded as the contract says and the worker keeps going."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from aiohttp import web
+from delivery_bots import Received, ScriptedBot
+from delivery_platform import BOT_ID, PlatformFactory
+
+from pyrus_bots.server import settings as settings_module
+
+TEN_MB = 10 * 1024 * 1024
+
+ANSWERS: dict[str, bytes] = {
+    "empty_object": b"{}",
+    "empty_body": b"",
+    "plain_text": b"Success",
+    "invalid_json": b'{"text": "unfinished',
+    "json_list": b"[1, 2]",
+    "unknown_field": orjson.dumps({"text": "x", "field_updates": [{"id": 999, "value": "x"}]}),
+    "bad_choice": orjson.dumps({"approval_choice": "maybe"}),
+    "ten_megabytes": b"<html>" + b"x" * TEN_MB,
+    "approve": orjson.dumps({"text": "fine", "approval_choice": "approved"}),
+}
+
+
+async def by_item(got: Received) -> web.StreamResponse:
+    item = got.json["task"]["fields"][0]["value"]
+    return web.Response(body=ANSWERS[item], content_type="text/html")
+
+
+async def test_replies_are_recorded_and_change_nothing_unless_valid(
+    platform: PlatformFactory,
+) -> None:
+    bot = await ScriptedBot(by_item).start()
+    p = await platform(bot.url)
+    outcomes: dict[str, tuple[str, str | None, bool]] = {}
+    for item in ANSWERS:
+        task_id = await p.create_task(item)
+        [row] = await p.wait_settled(task_id, within=20)
+        [attempt] = await p.attempts(task_id)  # never retried
+        assert row.state == "done"
+        outcomes[item] = (attempt.outcome, attempt.detail, attempt.reply_applied)
+        task, comments = await p.task(task_id)
+        bot_comments = [c for c in comments if c.author_id == BOT_ID]
+        if item == "approve":
+            assert task.current_step == 2 and len(bot_comments) == 1
+        else:
+            assert task.current_step == 1 and bot_comments == [], item
+        if item == "ten_megabytes":
+            assert attempt.response_size == TEN_MB + 6
+            assert attempt.response_body is not None
+            assert len(attempt.response_body) == settings_module.RESPONSE_LOG_LIMIT
+    for item in (
+        "empty_object",
+        "empty_body",
+        "plain_text",
+        "invalid_json",
+        "json_list",
+        "ten_megabytes",
+    ):
+        assert outcomes[item][0] == "success" and not outcomes[item][2], item
+        assert "nothing to apply" in (outcomes[item][1] or ""), item
+    for item in ("unknown_field", "bad_choice"):
+        outcome, detail, applied = outcomes[item]
+        assert outcome.startswith("invalid_reply: ") and len(outcome) > len("invalid_reply: ")
+        assert detail and not applied
+    assert outcomes["approve"] == ("success", None, True)
+    await bot.stop()
+
+
+async def test_reply_over_the_size_limit_is_not_applied(
+    platform: PlatformFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings_module, "MAX_REPLY_BYTES", 1024 * 1024)
+    huge = orjson.dumps({"text": "y" * TEN_MB, "approval_choice": "approved"})
+
+    async def answer(_: Received) -> web.StreamResponse:
+        return web.Response(body=huge, content_type="application/json")
+
+    bot = await ScriptedBot(answer).start()
+    p = await platform(bot.url)
+    task_id = await p.create_task()
+    [row] = await p.wait_settled(task_id)
+    [attempt] = await p.attempts(task_id)
+    assert row.state == "done" and attempt.outcome == "reply_too_large"
+    assert "1048576" in (attempt.detail or "")
+    task, _ = await p.task(task_id)
+    assert task.current_step == 1
+    await bot.stop()
+
+
+async def test_reply_that_breaks_the_platform_is_recorded_not_retried(
+    platform: PlatformFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pyrus_bots.server import service as task_service
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(task_service, "comment_task", broken)
+    bot = await ScriptedBot(by_item).start()
+    p = await platform(bot.url)
+    task_id = await p.create_task("approve")
+    [row] = await p.wait_settled(task_id)
+    [attempt] = await p.attempts(task_id)
+    assert row.state == "done" and attempt.outcome == "invalid_reply: server_error"
+    assert "RuntimeError" in (attempt.detail or "") and not attempt.reply_applied
+    assert len(bot.received) == 1
+    await bot.stop()
