@@ -31,6 +31,8 @@ from pydantic import (
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pyrus_bots.protocol import FieldType as PyrusFieldType
+from pyrus_bots.protocol import PersonRights
 from pyrus_bots.server.store import catalogs as catalog_store
 from pyrus_bots.server.store.bots import (
     MAX_BOTS_PER_ORGANIZATION,
@@ -50,48 +52,10 @@ from pyrus_bots.server.store.people import (
 from pyrus_bots.server.store.tokens import revoke_tokens
 from pyrus_bots.server.workflow.state import ChoiceOption, FieldDef, FormDef, StepDef
 
-FIELD_TYPES = (
-    "text",
-    "money",
-    "number",
-    "date",
-    "time",
-    "checkmark",
-    "multiple_choice",
-    "due_date",
-    "email",
-    "phone",
-    "flag",
-    "step",
-    "status",
-    "creation_date",
-    "note",
-    "catalog",
-    "file",
-    "person",
-    "author",
-    "table",
-    "title",
-    "project",
-    "form_link",
-    "due_date_time",
-)
+FIELD_TYPES = tuple(field_type.value for field_type in PyrusFieldType)
 """The 24 field types of Pyrus (spec 3.8)."""
 
-PERSON_RIGHTS = (
-    "manage_roles",
-    "can_see_all_tasks",
-    "manage_persons_in_organization",
-    "edit_organization_projects",
-    "edit_organization_settings",
-    "delete_my_tasks_and_projects",
-    "close_delete_announcements",
-    "bills_payment",
-    "invite_persons_to_organization",
-    "delete_other_members_tasks",
-    "manage_integrations_and_catalogs",
-    "create_announcement",
-)
+PERSON_RIGHTS = tuple(name.lower() for name in PersonRights.__members__)
 """Pyrus person rights in snake case (spec 3.10)."""
 
 MAX_STEPS = 20
