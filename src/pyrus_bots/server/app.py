@@ -2,14 +2,17 @@
 
 ``create_app(settings)`` builds everything from the settings; tests pass a ``clock`` and an
 already migrated ``database``. The delivery worker runs in the app's lifespan when the role asks
-for it (``all`` or ``worker``); a ``worker`` serves only ``/healthz`` and ``/metrics``.
+for it (``all`` or ``worker``); a ``worker`` serves only ``/healthz`` and ``/metrics``. On
+PostgreSQL, where any number of API and worker processes may share the database, the API rate
+limit is kept in the database and a worker listens for new deliveries (``LISTEN``), see
+docs/scaling.md.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,12 +25,13 @@ from pyrus_bots import __version__
 from pyrus_bots.server.api.context import ApiState
 from pyrus_bots.server.api.errors import install_error_handlers
 from pyrus_bots.server.api.middleware import RequestShapeMiddleware
-from pyrus_bots.server.api.ratelimit import InMemoryRateLimiter
+from pyrus_bots.server.api.ratelimit import InMemoryRateLimiter, RateLimiter, SharedRateLimiter
 from pyrus_bots.server.api.responses import PyrusJSONResponse, error_response
 from pyrus_bots.server.api.router import API_PREFIXES, build_files_router, build_v4_router
 from pyrus_bots.server.clock import SYSTEM_CLOCK, Clock
 from pyrus_bots.server.settings import Settings
 from pyrus_bots.server.store.db import Database
+from pyrus_bots.server.store.notify import DeliveryListener
 
 log = logging.getLogger("pyrus_bots.server")
 
@@ -58,6 +62,26 @@ def _start_delivery(database: Database, settings: Settings, clock: Clock) -> Any
     return DeliveryService(database, settings, clock)
 
 
+def _api_limiter(settings: Settings, db: Database) -> RateLimiter:
+    """Shared through the database on PostgreSQL (several API processes); in memory on SQLite."""
+    if db.dialect == "postgresql":
+        return SharedRateLimiter(db.engine, *settings.api_limit)
+    return InMemoryRateLimiter(*settings.api_limit)
+
+
+async def _listen_for_deliveries(db: Database, wake: Callable[[], None]) -> DeliveryListener | None:
+    """Wake this worker when any process commits deliveries (PostgreSQL); else poll only."""
+    if db.dialect != "postgresql":
+        return None
+    listener = DeliveryListener(db.url, wake)
+    try:
+        await listener.start()
+    except Exception as exc:
+        log.warning("LISTEN for new deliveries failed (%s): polling only", type(exc).__name__)
+        return None
+    return listener
+
+
 def create_app(
     settings: Settings, *, clock: Clock = SYSTEM_CLOCK, database: Database | None = None
 ) -> FastAPI:
@@ -68,21 +92,25 @@ def create_app(
         settings=settings,
         clock=clock,
         database=db,
-        limiter=InMemoryRateLimiter(*settings.api_limit),
+        limiter=_api_limiter(settings, db),
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         delivery = None
+        listener = None
         if settings.role in ("all", "worker"):
             delivery = _start_delivery(db, settings, clock)
             if delivery is not None:
                 await delivery.start()
                 state.on_deliveries = delivery.wake
+                listener = await _listen_for_deliveries(db, delivery.wake)
         app.state.delivery = delivery
         try:
             yield
         finally:
+            if listener is not None:
+                await listener.stop()
             if delivery is not None:
                 await delivery.stop()
             state.on_deliveries = lambda: None

@@ -185,8 +185,17 @@ def run(settings: Settings) -> None:
     import uvicorn
     from sqlalchemy.exc import SQLAlchemyError
 
+    from pyrus_bots.server.worker_lock import WorkerAlreadyRunning, hold_sqlite_worker_lock
     from pyrus_bots.server.workspace import WorkspaceError
 
+    worker_lock = None
+    if settings.role in ("all", "worker"):
+        try:
+            # Held until this process exits: SQLite runs one delivery worker.
+            worker_lock = hold_sqlite_worker_lock(settings.db)
+        except WorkerAlreadyRunning as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
     try:
         typer.echo(asyncio.run(prepare_database(settings)))
     except WorkspaceError as exc:
@@ -217,6 +226,8 @@ def run(settings: Settings) -> None:
         log_level="info",
         lifespan="on",
     )
+    if worker_lock is not None:
+        worker_lock.close()
 
 
 def _safe_url(url: str) -> str:

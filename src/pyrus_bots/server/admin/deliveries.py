@@ -21,6 +21,7 @@ from pyrus_bots.server.admin.auth import require_admin
 from pyrus_bots.server.clock import SYSTEM_CLOCK, Clock
 from pyrus_bots.server.store import outbox
 from pyrus_bots.server.store.db import Database
+from pyrus_bots.server.store.notify import notify_deliveries
 from pyrus_bots.server.store.outbox import Delivery, DeliveryAttempt, DeliveryFilter
 
 
@@ -162,6 +163,7 @@ async def resend_delivery(request: Request, delivery_id: int) -> dict[str, Any]:
         if row is None:
             raise _not_found(delivery_id)
         body = delivery_json(row)
+        await notify_deliveries(session)  # workers in other processes claim it at once
     _notify_worker(request)
     return body
 
@@ -178,5 +180,6 @@ async def pause_bot(request: Request, bot_id: int) -> dict[str, Any]:
 async def resume_bot(request: Request, bot_id: int) -> dict[str, Any]:
     async with _database(request).session() as session, session.begin():
         await outbox.resume_bot(session, bot_id)
+        await notify_deliveries(session)  # its waiting triggers are due in every worker
     _notify_worker(request, bots_changed=True)
     return {"bot_id": bot_id, "paused": False}

@@ -1,16 +1,20 @@
 """The API rate limit per user: ``limit`` requests per fixed window (spec 4.0, 5).
 
 Pyrus reports ``X-RateLimit-Reset`` as the seconds left in the current window, so the limiter
-counts in fixed windows that start at a user's first request. The state sits behind
-:class:`RateLimiter` so a shared implementation (PostgreSQL, for several API processes) can
-replace the in-memory one without touching the API.
+counts in fixed windows that start at a user's first request. Two implementations sit behind
+:class:`RateLimiter`: in this process's memory (SQLite, one process) and in PostgreSQL
+(:class:`SharedRateLimiter`, one upsert per request, so the limit holds across API processes).
+``now`` is epoch seconds from the platform clock, comparable between processes.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from pyrus_bots.server.store.shared_limits import SharedRateWindows, seconds_left
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +37,7 @@ class RateDecision:
 
 class RateLimiter(Protocol):
     async def hit(self, key: str, now: float) -> RateDecision:
-        """Count one request of ``key`` at monotonic time ``now`` and say whether it may pass."""
+        """Count one request of ``key`` at ``now`` (epoch seconds) and say whether it may pass."""
         ...
 
 
@@ -59,8 +63,7 @@ class InMemoryRateLimiter:
             self._forget_expired(now)
             current = _Window(started=now, count=0)
             self._windows[key] = current
-        # Rounded first: float sums such as t + 600 - t may land a hair above 600.
-        reset_after = max(0, math.ceil(round(current.started + self.window - now, 6)))
+        reset_after = seconds_left(current.started, self.window, now)
         if current.count >= self.limit:
             return RateDecision(False, self.limit, 0, reset_after)
         current.count += 1
@@ -71,3 +74,21 @@ class InMemoryRateLimiter:
         expired = [k for k, w in self._windows.items() if now - w.started >= self.window]
         for key in expired:
             del self._windows[key]
+
+
+class SharedRateLimiter:
+    """Fixed windows per key in PostgreSQL, shared by every API process of the deployment."""
+
+    def __init__(self, engine: AsyncEngine, limit: int, window: float) -> None:
+        if limit <= 0 or window <= 0:
+            raise ValueError("limit and window must be positive")
+        self.limit = limit
+        self.window = window
+        self._windows = SharedRateWindows(engine, window)
+
+    async def hit(self, key: str, now: float) -> RateDecision:
+        counted = await self._windows.hit(key, now)
+        reset_after = seconds_left(counted.started, self.window, now)
+        if counted.count > self.limit:
+            return RateDecision(False, self.limit, 0, reset_after)
+        return RateDecision(True, self.limit, self.limit - counted.count, reset_after)

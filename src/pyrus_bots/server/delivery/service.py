@@ -37,6 +37,11 @@ from pyrus_bots.server.store.counters import DIRECTORY_VERSION, current_value
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.directory import load_directory
 from pyrus_bots.server.store.outbox import DONE, FAILED, SUPERSEDED, DeliveryAttempt
+from pyrus_bots.server.store.shared_limits import (
+    MAX_SHARED_SLOTS,
+    CallRoom,
+    SharedBotCallLimit,
+)
 from pyrus_bots.server.workflow.render import render_task
 from pyrus_bots.server.workflow.state import Comment, Directory, TaskState
 
@@ -51,6 +56,7 @@ BOT_LIST_TTL = 1.0  # seconds the list of bots (enabled, paused) is reused when 
 ERROR_BACKOFF = 5.0  # seconds before a delivery that hit an internal error is tried again
 WORKER_DB_SLOTS = 8  # transactions of attempts at once: the rest of the pool stays for the API
 STOP_GRACE = 1.0  # seconds beyond the bot timeout that stop() waits for attempts in flight
+SHARED_LIMIT_MIN_WAIT = 0.02  # seconds before asking again for a call slot another took
 
 
 @dataclass(slots=True)
@@ -67,6 +73,8 @@ class _Flight:
     due_at: datetime
     sending: bool = False
     waiting_for_limit: bool = False
+    slot: int | None = None
+    """The bot call slot this delivery holds (shared limit, PostgreSQL)."""
     source: _Source | None = field(default=None, repr=False)
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -100,6 +108,15 @@ class DeliveryService:
         self.clock = clock
         self.worker_id = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._limiter = SlidingWindowLimiter(*settings.bot_call_limit)
+        self._shared_calls: SharedBotCallLimit | None = None
+        if database.dialect == "postgresql" and settings.bot_call_limit[0] <= MAX_SHARED_SLOTS:
+            # Several workers may call one bot: its call limit lives in the database (larger
+            # limits, which only a benchmark sets, are kept per worker).
+            self._shared_calls = SharedBotCallLimit(
+                database.engine,
+                *settings.bot_call_limit,
+                hold=settings.bot_timeout + STOP_GRACE,
+            )
         self._flights: dict[int, _Flight] = {}
         self._per_bot: Counter[int] = Counter()
         self._wake_event = asyncio.Event()
@@ -131,7 +148,8 @@ class DeliveryService:
                 released = await outbox.release_owner(session)
                 if released:
                     log.info("released %d deliveries leased before a restart", released)
-            await self._prime_limiter(session)
+            if self._shared_calls is None:
+                await self._prime_limiter(session)
         triggers.add_wake_listener(self.wake)
         self._loops = [
             asyncio.create_task(self._claim_loop(), name="delivery-claim"),
@@ -216,12 +234,26 @@ class DeliveryService:
             bot_ids, blocked = await self._bot_states(session)
             free: dict[int, int] = {}
             next_rate_free: float | None = None
+            shared: dict[int, CallRoom] | None = None
+            if self._shared_calls is not None:
+                shared = await self._shared_calls.available(
+                    bot_ids, now.timestamp() + RATE_CLAIM_HORIZON
+                )
             for bot_id in bot_ids:
                 slots = self.settings.bot_concurrency - self._per_bot[bot_id]
-                calls = self._limiter.available(bot_id, mono, RATE_CLAIM_HORIZON)
+                room = shared.get(bot_id) if shared is not None else None
+                if shared is not None:
+                    calls = room.free if room is not None else self.settings.bot_call_limit[0]
+                else:
+                    calls = self._limiter.available(bot_id, mono, RATE_CLAIM_HORIZON)
                 if calls <= 0:
                     self._rate_blocked_at[bot_id] = now
-                    free_at = self._limiter.next_free(bot_id, mono) - RATE_CLAIM_HORIZON
+                    if room is not None:
+                        # The epoch time the first slot frees, on the monotonic clock.
+                        next_slot = room.next_free - now.timestamp()
+                        free_at = mono + next_slot - RATE_CLAIM_HORIZON
+                    else:
+                        free_at = self._limiter.next_free(bot_id, mono) - RATE_CLAIM_HORIZON
                     next_rate_free = (
                         free_at if next_rate_free is None else min(next_rate_free, free_at)
                     )
@@ -316,14 +348,17 @@ class DeliveryService:
             result = await self._client.post(
                 prepared.webhook.url, prepared.webhook.body, prepared.webhook.headers
             )
+            await self._release_call(flight)
             await self._finish(flight, prepared, result, started_at, waited)
         except _Skip as skip:
             log.info("delivery %d waits: %s", flight.delivery_id, skip)
+            await self._release_call(flight)
             await self._give_back(flight, delay=0.0)
         except asyncio.CancelledError:
-            raise
+            raise  # a slot still held frees by itself after the longest call plus the window
         except Exception:
             log.exception("delivery %d failed inside the platform", flight.delivery_id)
+            await self._release_call(flight)
             await self._give_back(flight, delay=ERROR_BACKOFF)
         finally:
             self._flights.pop(flight.delivery_id, None)
@@ -335,6 +370,8 @@ class DeliveryService:
 
     async def _prepare_within_limit(self, flight: _Flight) -> tuple[_Prepared, float]:
         """Build the payload and take a slot of the bot's call limit right before sending."""
+        if self._shared_calls is not None:
+            return await self._prepare_within_shared_limit(flight, self._shared_calls)
         prepared: _Prepared | None = None
         if flight.source is not None:
             prepared = self._build(flight, flight.source)
@@ -361,6 +398,45 @@ class DeliveryService:
                     # The bot was at its limit while this row was due: it waited since then.
                     waited = max(waited, (self.clock.now() - flight.due_at).total_seconds())
                 return prepared, waited
+
+    async def _prepare_within_shared_limit(
+        self, flight: _Flight, limit: SharedBotCallLimit
+    ) -> tuple[_Prepared, float]:
+        """As :meth:`_prepare_within_limit`, with the bot's call slots in the database, so that
+        the limit holds across every worker calling the bot."""
+        prepared: _Prepared | None = None
+        if flight.source is not None:
+            prepared = self._build(flight, flight.source)
+            flight.source = None
+        waited = 0.0
+        while True:
+            now = self.clock.now()
+            grant = await limit.acquire(flight.bot_id, now.timestamp())
+            if grant.slot is not None:
+                flight.slot = grant.slot
+                break
+            wait = max(grant.retry_at - now.timestamp(), SHARED_LIMIT_MIN_WAIT)
+            waited += wait
+            self._rate_blocked_at[flight.bot_id] = now
+            flight.waiting_for_limit = True
+            await asyncio.sleep(wait)
+            flight.waiting_for_limit = False
+        if prepared is None or waited > REBUILD_AFTER_WAIT:
+            prepared = await self._prepare(flight)  # the task may have changed meanwhile
+        limited_at = self._rate_blocked_at.get(flight.bot_id)
+        if limited_at is not None and limited_at >= flight.due_at:
+            waited = max(waited, (self.clock.now() - flight.due_at).total_seconds())
+        return prepared, waited
+
+    async def _release_call(self, flight: _Flight) -> None:
+        """The call ended (or never went): its slot frees one window from now."""
+        if self._shared_calls is None or flight.slot is None:
+            return
+        slot, flight.slot = flight.slot, None
+        try:
+            await self._shared_calls.release(flight.bot_id, slot, self.clock.now().timestamp())
+        except Exception:
+            log.exception("releasing a bot call slot failed; it frees after the longest call")
 
     async def _prepare(self, flight: _Flight) -> _Prepared:
         """Read the task now and build the webhook (a claim's batch read went stale)."""

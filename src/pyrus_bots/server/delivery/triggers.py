@@ -10,6 +10,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.server.store import outbox
+from pyrus_bots.server.store.notify import notify_deliveries
 from pyrus_bots.server.workflow.state import Directory, Event, TaskState
 from pyrus_bots.server.workflow.triggers import bots_to_call
 
@@ -60,4 +61,6 @@ async def enqueue_triggers(
             continue  # a bot's own comment never triggers itself
         await outbox.enqueue(session, bot_id=bot_id, task_id=task.id, event=event, now=now)
     if calls:
+        # Workers in other processes wake when this transaction commits (PostgreSQL).
+        await notify_deliveries(session)
         _wake_after_commit(session)

@@ -1,0 +1,203 @@
+"""Limits shared by every process of a PostgreSQL deployment: the API rate limit and bot calls.
+
+Several ``serve --role api`` and ``--role worker`` processes may run against one database, so a
+limit kept in one process's memory would let N processes through N times over. Both limits here
+live in tables and are changed with one atomic statement each (one round trip), so they hold
+across processes. Times are epoch seconds from the platform clock: every process of a deployment
+runs on hosts with synchronised clocks, as PostgreSQL deployments already require for leases.
+
+- ``api_rate_windows``: one fixed window per key (``limit`` requests per ``window`` seconds from
+  the key's first request), counted by an upsert.
+- ``bot_call_slots``: ``limit`` slots per bot. A call takes a slot whose ``free_at`` has passed and
+  holds it until the call ends; the slot becomes free ``window`` seconds after the call ended. So
+  two calls on one slot reach the bot at least ``window`` seconds apart, and no window of
+  ``window`` seconds ever holds more than ``limit`` calls, whichever worker made them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Float, Index, Integer, String, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pyrus_bots.server.store.models import Base
+
+EXPIRED_SWEEP_EVERY = 1000
+"""Hits between two deletions of windows that ended (keeps the table small)."""
+MAX_SHARED_SLOTS = 10_000
+"""The largest bot call limit kept as slots (one row each); larger limits are per worker."""
+
+
+class ApiRateWindow(Base):
+    __tablename__ = "api_rate_windows"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    started: Mapped[float] = mapped_column(Float, index=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class BotCallSlot(Base):
+    __tablename__ = "bot_call_slots"
+    __table_args__ = (Index("ix_bot_call_slots_bot_free", "bot_id", "free_at"),)
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True)
+    free_at: Mapped[float] = mapped_column(Float)
+
+
+# The old row's values on the right of SET: a window that ended starts again at ``now``.
+_HIT = text(
+    """
+    INSERT INTO api_rate_windows AS w (key, started, count) VALUES (:key, :now, 1)
+    ON CONFLICT (key) DO UPDATE SET
+        started = CASE WHEN w.started <= :now - :window THEN :now ELSE w.started END,
+        count = CASE WHEN w.started <= :now - :window THEN 1 ELSE w.count + 1 END
+    RETURNING started, count
+    """
+)
+_SWEEP = text("DELETE FROM api_rate_windows WHERE started <= :before")
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCount:
+    started: float
+    count: int
+    """Requests counted in the window, this one included (refused ones too)."""
+
+
+class SharedRateWindows:
+    """Fixed windows per key in PostgreSQL: ``hit`` is one autocommitted upsert."""
+
+    def __init__(self, engine: AsyncEngine, window: float) -> None:
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.window = window
+        self._hits = 0
+
+    async def hit(self, key: str, now: float) -> WindowCount:
+        async with self._engine.connect() as conn:
+            result = await conn.execute(_HIT, {"key": key, "now": now, "window": self.window})
+            started, count = result.one()
+            self._hits += 1
+            if self._hits % EXPIRED_SWEEP_EVERY == 0:
+                await conn.execute(_SWEEP, {"before": now - self.window})
+        return WindowCount(started=float(started), count=int(count))
+
+
+_ENSURE_SLOTS = text(
+    """
+    WITH added AS (
+        INSERT INTO bot_call_slots (bot_id, slot, free_at)
+        SELECT :bot_id, g, 0 FROM generate_series(1, :limit) AS g
+        ON CONFLICT DO NOTHING RETURNING slot
+    )
+    DELETE FROM bot_call_slots WHERE bot_id = :bot_id AND slot > :limit
+    """
+)
+# Take the slot free longest, skipping slots another worker is taking at this instant; report
+# when the next slot frees up when none is free.
+_ACQUIRE = text(
+    """
+    WITH pick AS (
+        SELECT slot FROM bot_call_slots
+        WHERE bot_id = :bot_id AND free_at <= :now
+        ORDER BY free_at LIMIT 1 FOR UPDATE SKIP LOCKED
+    ), taken AS (
+        UPDATE bot_call_slots AS s SET free_at = :hold_until FROM pick
+        WHERE s.bot_id = :bot_id AND s.slot = pick.slot RETURNING s.slot
+    )
+    SELECT (SELECT slot FROM taken) AS slot,
+           (SELECT min(free_at) FROM bot_call_slots WHERE bot_id = :bot_id) AS next_free
+    """
+)
+_RELEASE = text(
+    "UPDATE bot_call_slots SET free_at = :free_at WHERE bot_id = :bot_id AND slot = :slot"
+)
+_AVAILABLE = text(
+    """
+    SELECT bot_id, count(*) FILTER (WHERE free_at <= :at) AS free, min(free_at) AS next_free
+    FROM bot_call_slots WHERE bot_id = ANY(:bot_ids) GROUP BY bot_id
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CallRoom:
+    """How many calls a bot could start by some time, and when its first slot frees."""
+
+    free: int
+    next_free: float
+
+
+@dataclass(frozen=True, slots=True)
+class SlotGrant:
+    """The outcome of asking for a call: ``slot`` when granted, else when to ask again."""
+
+    slot: int | None
+    retry_at: float
+
+
+class SharedBotCallLimit:
+    """``limit`` calls per ``window`` seconds per bot across every worker (PostgreSQL)."""
+
+    def __init__(self, engine: AsyncEngine, limit: int, window: float, hold: float) -> None:
+        """``hold``: the longest a call may take (the bot timeout plus a margin); a slot taken by
+        a worker that died frees ``hold + window`` seconds after it was taken."""
+        if not 0 < limit <= MAX_SHARED_SLOTS:
+            raise ValueError(f"a shared bot call limit must be 1 to {MAX_SHARED_SLOTS} calls")
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.limit = limit
+        self.window = window
+        self.hold = hold
+        self._ready: set[int] = set()
+
+    async def _ensure(self, conn: AsyncConnection, bot_id: int) -> None:
+        if bot_id not in self._ready:
+            await conn.execute(_ENSURE_SLOTS, {"bot_id": bot_id, "limit": self.limit})
+            self._ready.add(bot_id)
+
+    async def acquire(self, bot_id: int, now: float) -> SlotGrant:
+        """Take a slot for a call starting now, or say when one frees up."""
+        async with self._engine.connect() as conn:
+            await self._ensure(conn, bot_id)
+            row = (
+                await conn.execute(
+                    _ACQUIRE,
+                    {"bot_id": bot_id, "now": now, "hold_until": now + self.hold + self.window},
+                )
+            ).one()
+        if row.slot is not None:
+            return SlotGrant(slot=int(row.slot), retry_at=now)
+        next_free = float(row.next_free) if row.next_free is not None else now
+        return SlotGrant(slot=None, retry_at=max(next_free, now))
+
+    async def release(self, bot_id: int, slot: int, finished: float) -> None:
+        """The call on ``slot`` ended at ``finished``: the slot frees ``window`` seconds later."""
+        async with self._engine.connect() as conn:
+            await conn.execute(
+                _RELEASE, {"bot_id": bot_id, "slot": slot, "free_at": finished + self.window}
+            )
+
+    async def available(self, bot_ids: Collection[int], at: float) -> dict[int, CallRoom]:
+        """How many calls each bot could start by ``at``, and when its first slot frees."""
+        ids = list(bot_ids)
+        if not ids:
+            return {}
+        async with self._engine.connect() as conn:
+            for bot_id in ids:
+                await self._ensure(conn, bot_id)
+            rows = (await conn.execute(_AVAILABLE, {"bot_ids": ids, "at": at})).all()
+        return {
+            int(bot_id): CallRoom(free=int(free), next_free=float(next_free))
+            for bot_id, free, next_free in rows
+        }
+
+
+def seconds_left(started: float, window: float, now: float) -> int:
+    """Whole seconds until a window that started at ``started`` ends, within ``[0, window]``
+    (another process's clock may have started it a moment "later" than ``now``)."""
+    # Rounded first: float sums such as t + 600 - t may land a hair above 600.
+    return min(math.ceil(window), max(0, math.ceil(round(started + window - now, 6))))
