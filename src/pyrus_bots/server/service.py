@@ -79,10 +79,11 @@ async def comment_task(
 ) -> tuple[TaskState, Comment]:
     """Apply a comment request (spec 2.2) by ``author`` to a task (``POST /tasks/{id}/comments``
     and bot replies alike)."""
-    task = await task_store.get_task(session, task_id, for_update=True)
-    if task is None:
+    locked = await task_store.lock_task(session, task_id)
+    if locked is None:
         raise _denied(task_id)
-    involved = await task_store.task_people(session, task_id)
+    task, people = locked
+    involved = task_store.people_ids(people)
     if not access.can_view_task(directory, task, author, involved):
         raise _denied(task_id)
     if not access.can_comment(directory, task, author, involved):
@@ -93,10 +94,11 @@ async def comment_task(
     applied = engine.apply_comment(
         directory, task, author, request, now, comments=comments, involved_ids=involved
     )
-    await task_store.save_task(session, applied.task)
     if applied.edited_comment is not None:
         await task_store.update_comment(session, applied.edited_comment)
-    comment = await task_store.add_comment(session, applied.comment)
+    # The comment first: its id goes into the task's row with the rest of the change.
+    comment = await task_store.add_comment(session, applied.comment, set_last_note=False)
     applied.task.last_note_id = comment.id
+    await task_store.save_task(session, applied.task, last_note_id=comment.id, people=people)
     await enqueue_triggers(session, directory, applied.task, applied.events, author.id, now)
     return applied.task, comment

@@ -40,8 +40,10 @@ class DirectoryCache:
         self._directory: Directory | None = None
         self._lock = asyncio.Lock()
 
-    async def get(self, session: AsyncSession) -> Directory:
-        version = await directory_version(session)
+    async def get(self, session: AsyncSession, version: int | None = None) -> Directory:
+        """The directory at ``version`` (read from the store when not given)."""
+        if version is None:
+            version = await directory_version(session)
         if self._directory is not None and self._version == version:
             return self._directory
         async with self._lock:
@@ -114,9 +116,11 @@ async def current_caller(request: Request) -> Caller:
     state = api_state(request)
     token = bearer_token(request)
     async with state.database.session() as session:
-        person_id = await tokens.resolve_token(session, token, state.clock.now())
-        directory = await state.directories.get(session)
-    decision = await state.limiter.hit(f"person:{person_id}", state.clock.monotonic())
+        person_id, version = await tokens.resolve_token_and_directory_version(
+            session, token, state.clock.now()
+        )
+        directory = await state.directories.get(session, version)
+    decision = await state.limiter.hit(f"person:{person_id}", state.clock.now().timestamp())
     setattr(request.state, RATE_LIMIT_STATE_KEY, decision)
     if not decision.allowed:
         raise PyrusError("too_many_requests", "too many requests, retry after the reset")

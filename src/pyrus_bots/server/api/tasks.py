@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 
 from pyrus_bots.protocol.errors import PyrusError
@@ -42,10 +43,13 @@ async def create_task(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     data = await read_json_object(request)
     check_shape(CreateTaskRequest, data)
     async with writing(state) as session:
-        task, _ = await service.create_task(
+        task, first_comment = await service.create_task(
             session, caller.directory, caller.person, data, state.clock.now()
         )
-        comments = await service.task_comments(session, task.id)
+    # A new task has exactly its first comment: rather than read it back, take it as the store
+    # would return it (its body through the same JSON round trip as the database column).
+    first_comment.body = orjson.loads(orjson.dumps(first_comment.body))
+    comments = [first_comment]
     state.on_deliveries()
     return PyrusJSONResponse(
         {"task": render_task(caller.directory, task, comments, files_url=caller.files_url)}

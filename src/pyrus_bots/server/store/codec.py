@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -22,17 +22,127 @@ _DATETIME_TAG = "$datetime"
 _DATE_TAG = "$date"
 
 
+Converter = Callable[[Any], Any]
+
+
 def to_document(obj: Any) -> dict[str, Any]:
     """Serialise a dataclass instance to a JSON-ready dict."""
-    hints = _hints(type(obj))
-    return {f.name: _dump(getattr(obj, f.name), hints[f.name]) for f in _fields(type(obj))}
+    return {name: dump(getattr(obj, name)) for name, dump, _ in _plan(type(obj))}
 
 
 def from_document(cls: type[T], doc: Mapping[str, Any]) -> T:
     """Rebuild a dataclass instance; keys the class does not know are ignored."""
-    hints = _hints(cls)
-    kwargs = {f.name: _load(doc[f.name], hints[f.name]) for f in _fields(cls) if f.name in doc}
+    kwargs = {name: load(doc[name]) for name, _, load in _plan(cls) if name in doc}
     return cls(**kwargs)
+
+
+# Converters are built once per type hint from the rules of ``_dump`` and ``_load`` below: the
+# hot paths (every task read and written) then skip re-inspecting the hints value by value.
+_plans: dict[type, tuple[tuple[str, Converter, Converter], ...]] = {}
+_dumpers: dict[Any, Converter] = {}
+_loaders: dict[Any, Converter] = {}
+_PLAIN_TYPES = frozenset({str, int, float, bool})
+
+
+def _plan(cls: type) -> tuple[tuple[str, Converter, Converter], ...]:
+    """(field name, dumper, loader) per init field of a dataclass."""
+    plan = _plans.get(cls)
+    if plan is None:
+        hints = _hints(cls)
+        plan = _plans[cls] = tuple(
+            (f.name, _dumper(hints[f.name]), _loader(hints[f.name])) for f in _fields(cls)
+        )
+    return plan
+
+
+def _dumper(hint: Any) -> Converter:
+    found = _dumpers.get(hint)
+    if found is None:
+        found = _dumpers[hint] = _make_dumper(hint)
+    return found
+
+
+def _make_dumper(hint: Any) -> Converter:
+    """A function equal to ``_dump(value, hint)``; every one maps None to None."""
+    inner = _is_optional_of(hint)
+    if inner is not None:
+        return _dumper(inner)
+    if hint is Any or hint is object:
+        return lambda value: None if value is None else _dump_any(value)
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (list, tuple, set, frozenset):
+        dump_item = _dumper(args[0] if args else Any)
+
+        def dump_items(value: Any) -> Any:
+            if type(value) not in (list, tuple, set, frozenset):
+                return _dump(value, hint)
+            return [dump_item(v) for v in value]
+
+        return dump_items
+    if origin is dict:
+        dump_value = _dumper(args[1] if len(args) == 2 else Any)
+
+        def dump_mapping(value: Any) -> Any:
+            if type(value) is not dict:
+                return _dump(value, hint)
+            return {str(k): dump_value(v) for k, v in value.items()}
+
+        return dump_mapping
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        dataclass_type = hint
+        return lambda value: (
+            to_document(value) if type(value) is dataclass_type else _dump(value, hint)
+        )
+
+    def dump_scalar(value: Any) -> Any:
+        return value if type(value) in _PLAIN_TYPES else _dump(value, hint)
+
+    return dump_scalar
+
+
+def _loader(hint: Any) -> Converter:
+    found = _loaders.get(hint)
+    if found is None:
+        found = _loaders[hint] = _make_loader(hint)
+    return found
+
+
+def _make_loader(hint: Any) -> Converter:
+    """A function equal to ``_load(value, hint)``; every one maps None to None."""
+    inner = _is_optional_of(hint)
+    if inner is not None:
+        return _loader(inner)
+    if hint is Any or hint is object:
+        return lambda value: None if value is None else _load_any(value)
+    if hint is datetime:
+        return lambda value: None if value is None else datetime.fromisoformat(value)
+    if hint is date:
+        return lambda value: None if value is None else date.fromisoformat(value)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        dataclass_type = hint
+        return lambda value: None if value is None else from_document(dataclass_type, value)
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (list, tuple, set, frozenset):
+        load_item = _loader(args[0] if args else Any)
+        if origin is list:
+            return lambda value: None if value is None else [load_item(v) for v in value]
+        container = origin
+        return lambda value: None if value is None else container(load_item(v) for v in value)
+    if origin is dict:
+        key_hint = args[0] if args else str
+        load_value = _loader(args[1] if len(args) == 2 else Any)
+        if key_hint is int:
+            return lambda value: (
+                None if value is None else {int(k): load_value(v) for k, v in value.items()}
+            )
+        return lambda value: None if value is None else {k: load_value(v) for k, v in value.items()}
+    return _identity
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 _hints_cache: dict[type, dict[str, Any]] = {}

@@ -16,7 +16,23 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CompoundSelect, Table, delete, desc, func, insert, or_, select, update
+from sqlalchemy import (
+    CompoundSelect,
+    String,
+    Table,
+    bindparam,
+    delete,
+    desc,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import (
+    cast as sql_cast,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -43,40 +59,188 @@ INBOX = "inbox"
 DEFAULT_INBOX_LIMIT = 50
 
 
+# --- the hot path's statements, built once ----------------------------------------------------
+# Building a statement costs about as much CPU as sending it; these are built at import and run
+# with parameters (named ``p_*``: column names are reserved for SQLAlchemy's own parameters).
+
+
+def _param(table: Table, column: str) -> Any:
+    return bindparam(f"p_{column}", type_=table.c[column].type)
+
+
+_TASK_COLUMNS = (
+    "form_id",
+    "current_step",
+    "is_closed",
+    "author_id",
+    "responsible_id",
+    "create_date",
+    "last_modified_date",
+    "close_date",
+    "doc",
+)
+_TASK_ID = _param(_tasks, "id")
+_NEXT_ID_POSTGRESQL = select(
+    func.nextval(func.pg_get_serial_sequence(_task_ids.name, _task_ids.c.id.name))
+)
+_NEXT_ID_SQLITE = text(
+    "UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = :name RETURNING seq"
+).bindparams(name=_task_ids.name)
+_INSERT_TASK = insert(_tasks).values(
+    {c: _param(_tasks, c) for c in ("id", "last_note_id", *_TASK_COLUMNS)}
+)
+_UPDATE_TASK = (
+    update(_tasks)
+    .where(_tasks.c.id == _TASK_ID)
+    .values({c: _param(_tasks, c) for c in _TASK_COLUMNS})
+)
+_UPDATE_TASK_AND_NOTE = _UPDATE_TASK.values(last_note_id=_param(_tasks, "last_note_id"))
+_SET_LAST_NOTE = (
+    update(_tasks)
+    .where(_tasks.c.id == _TASK_ID)
+    .values(last_note_id=_param(_tasks, "last_note_id"))
+)
+_PEOPLE_OF_TASK = select(_task_people.c.person_id, _task_people.c.kind).where(
+    _task_people.c.task_id == _TASK_ID
+)
+_INSERT_PEOPLE = insert(_task_people)
+_DELETE_INBOX = delete(_task_people).where(
+    _task_people.c.task_id == _TASK_ID,
+    _task_people.c.kind == INBOX,
+    _task_people.c.person_id.in_(bindparam("p_person_ids", expanding=True)),
+)
+_LOCK_TASK_POSTGRESQL = (
+    select(_tasks.c.doc, _tasks.c.last_note_id).where(_tasks.c.id == _TASK_ID).with_for_update()
+)
+_TASKS_BY_ID = (
+    select(_tasks.c.doc, _tasks.c.last_note_id)
+    .where(_tasks.c.id.in_(bindparam("p_ids", expanding=True)))
+    .order_by(_tasks.c.id)
+)
+_INSERT_COMMENT = (
+    insert(_comments)
+    .values({c: _param(_comments, c) for c in ("task_id", "author_id", "create_date", "body")})
+    .returning(_comments.c.id)
+)
+
+
 async def reserve_task_id(session: AsyncSession) -> int:
     """A new task id, unique across processes (an auto-increment, never reused once committed)."""
+    # One statement on the hot path: advance the counter behind the auto-increment directly.
+    if dialect_name(session) == "postgresql":
+        return int((await session.execute(_NEXT_ID_POSTGRESQL)).scalar_one())
+    advanced = (await session.execute(_NEXT_ID_SQLITE)).scalar_one_or_none()
+    if advanced is not None:
+        return int(advanced)
+    # The very first id: sqlite_sequence gets its row from the first insert.
     new_id = (await session.execute(insert(_task_ids).returning(_task_ids.c.id))).scalar_one()
-    # The row itself is not needed: the sequence (PostgreSQL) or sqlite_sequence remembers.
+    # The row itself is not needed: sqlite_sequence remembers.
     await session.execute(delete(_task_ids).where(_task_ids.c.id == new_id))
     return int(new_id)
 
 
 def _columns(task: TaskState) -> dict[str, Any]:
+    """Parameters of ``_INSERT_TASK`` / ``_UPDATE_TASK``."""
     return {
-        "form_id": task.form_id,
-        "current_step": task.current_step,
-        "is_closed": task.is_closed,
-        "author_id": task.author_id,
-        "responsible_id": task.responsible_id,
-        "create_date": task.create_date,
-        "last_modified_date": task.last_modified_date,
-        "close_date": task.close_date,
-        "doc": to_document(task),
+        "p_form_id": task.form_id,
+        "p_current_step": task.current_step,
+        "p_is_closed": task.is_closed,
+        "p_author_id": task.author_id,
+        "p_responsible_id": task.responsible_id,
+        "p_create_date": task.create_date,
+        "p_last_modified_date": task.last_modified_date,
+        "p_close_date": task.close_date,
+        "p_doc": to_document(task),
+        "p_id": task.id,
     }
 
 
 async def insert_task(session: AsyncSession, task: TaskState) -> None:
     """Store a new task (its id comes from ``reserve_task_id``)."""
-    await session.execute(
-        insert(_tasks).values(id=task.id, last_note_id=task.last_note_id, **_columns(task))
-    )
+    await session.execute(_INSERT_TASK, {**_columns(task), "p_last_note_id": task.last_note_id})
     await _index_people(session, task, new=True)
 
 
-async def save_task(session: AsyncSession, task: TaskState) -> None:
-    """Write a changed task. ``last_note_id`` is owned by ``add_comment`` and left as stored."""
-    await session.execute(update(_tasks).where(_tasks.c.id == task.id).values(**_columns(task)))
-    await _index_people(session, task, new=False)
+async def save_task(
+    session: AsyncSession,
+    task: TaskState,
+    *,
+    last_note_id: int | None = None,
+    people: set[tuple[int, str]] | None = None,
+) -> None:
+    """Write a changed task. ``last_note_id`` is owned by ``add_comment`` and left as stored,
+    unless given here (a caller that stored the comment with ``set_last_note=False``).
+
+    ``people``: the task's ``task_people`` rows as read by ``lock_task`` in this transaction,
+    which spares reading them again; the index is then written only where it changed.
+    """
+    if last_note_id is None:
+        await session.execute(_UPDATE_TASK, _columns(task))
+    else:
+        params = {**_columns(task), "p_last_note_id": last_note_id}
+        await session.execute(_UPDATE_TASK_AND_NOTE, params)
+    await _index_people(session, task, new=False, existing=people)
+
+
+_PEOPLE_SEPARATOR = ","
+_KIND_SEPARATOR = ":"
+
+
+def _people_of_task_packed() -> Any:
+    """The task's index rows as one string ``kind:person_id,...`` (a scalar subquery)."""
+    entry = _task_people.c.kind + _KIND_SEPARATOR + sql_cast(_task_people.c.person_id, String)
+    return (
+        select(func.aggregate_strings(entry, _PEOPLE_SEPARATOR))
+        .where(_task_people.c.task_id == _TASK_ID)
+        .scalar_subquery()
+        .label("people")
+    )
+
+
+_LOCK_TASK_SQLITE = (
+    update(_tasks)
+    .where(_tasks.c.id == _TASK_ID)
+    .values(id=_tasks.c.id)
+    .returning(_tasks.c.doc, _tasks.c.last_note_id, _people_of_task_packed())
+)
+
+
+def _parse_people(packed: str | None) -> set[tuple[int, str]]:
+    rows: set[tuple[int, str]] = set()
+    for entry in packed.split(_PEOPLE_SEPARATOR) if packed else ():
+        kind, _, person_id = entry.rpartition(_KIND_SEPARATOR)
+        rows.add((int(person_id), kind))
+    return rows
+
+
+async def lock_task(
+    session: AsyncSession, task_id: int
+) -> tuple[TaskState, set[tuple[int, str]]] | None:
+    """Load a task for a change, locked until the transaction ends, with its ``task_people``
+    rows as ``(person_id, kind)``.
+
+    SQLite: one statement, a no-op ``UPDATE ... RETURNING`` that takes the write lock and reads
+    task and rows under it. PostgreSQL: ``SELECT ... FOR UPDATE``, then the rows in a second
+    statement: a subquery of the locking statement would see the rows as they were before it
+    waited for the lock, not as the writer it waited for left them.
+    """
+    params = {"p_id": task_id}
+    if dialect_name(session) == "sqlite":
+        row = (await session.execute(_LOCK_TASK_SQLITE, params)).one_or_none()
+        if row is None:
+            return None
+        return _task_from_row(row.doc, row.last_note_id), _parse_people(row.people)
+    found = (await session.execute(_LOCK_TASK_POSTGRESQL, params)).one_or_none()
+    if found is None:
+        return None
+    rows = await session.execute(_PEOPLE_OF_TASK, params)
+    people = {(int(pid), kind) for pid, kind in rows}
+    return _task_from_row(found.doc, found.last_note_id), people
+
+
+def people_ids(rows: Iterable[tuple[int, str]], kind: str = INVOLVED) -> set[int]:
+    """Person ids of one kind among ``task_people`` rows (as ``lock_task`` returns them)."""
+    return {person_id for person_id, row_kind in rows if row_kind == kind}
 
 
 async def get_task(
@@ -106,8 +270,8 @@ async def get_tasks(session: AsyncSession, task_ids: Iterable[int]) -> list[Task
     ids = list(task_ids)
     if not ids:
         return []
-    query = select(TaskRow.doc, TaskRow.last_note_id).where(TaskRow.id.in_(ids))
-    return await _load(session, query.order_by(TaskRow.id))
+    rows = (await session.execute(_TASKS_BY_ID, {"p_ids": ids})).all()
+    return [_task_from_row(row.doc, row.last_note_id) for row in rows]
 
 
 async def _load(session: AsyncSession, query: Select[Any]) -> list[TaskState]:
@@ -189,32 +353,30 @@ def people_of_task(task: TaskState) -> dict[str, set[int]]:
     return {INVOLVED: involved, INBOX: inbox}
 
 
-async def _index_people(session: AsyncSession, task: TaskState, *, new: bool) -> None:
-    """Bring ``task_people`` in line with the task in at most three statements."""
+async def _index_people(
+    session: AsyncSession,
+    task: TaskState,
+    *,
+    new: bool,
+    existing: set[tuple[int, str]] | None = None,
+) -> None:
+    """Bring ``task_people`` in line with the task in at most three statements (none when
+    nothing changed and the caller passes the ``existing`` rows)."""
     kinds = people_of_task(task)
     wanted = {(pid, kind) for kind, ids in kinds.items() for pid in ids}
-    existing: set[tuple[int, str]] = set()
-    if not new:
-        rows = await session.execute(
-            select(_task_people.c.person_id, _task_people.c.kind).where(
-                _task_people.c.task_id == task.id
-            )
-        )
-        existing = {(pid, kind) for pid, kind in rows}
+    if existing is None:
+        existing = set()
+        if not new:
+            rows = await session.execute(_PEOPLE_OF_TASK, {"p_id": task.id})
+            existing = {(pid, kind) for pid, kind in rows}
     # "involved" only grows; other kinds this function does not manage are left alone
     stale = [pid for pid, kind in existing - wanted if kind == INBOX]
     if stale:
-        await session.execute(
-            delete(_task_people).where(
-                _task_people.c.task_id == task.id,
-                _task_people.c.kind == INBOX,
-                _task_people.c.person_id.in_(stale),
-            )
-        )
+        await session.execute(_DELETE_INBOX, {"p_id": task.id, "p_person_ids": stale})
     missing = wanted - existing
     if missing:
         await session.execute(
-            insert(_task_people),
+            _INSERT_PEOPLE,
             [{"task_id": task.id, "person_id": pid, "kind": kind} for pid, kind in missing],
         )
 
@@ -310,24 +472,22 @@ async def inbox(
 # --- comments ------------------------------------------------------------------------------
 
 
-async def add_comment(session: AsyncSession, comment: Comment) -> Comment:
-    """Store a comment, set its id (also on the object passed) and the task's last_note_id."""
-    new_id = (
+async def add_comment(
+    session: AsyncSession, comment: Comment, *, set_last_note: bool = True
+) -> Comment:
+    """Store a comment, set its id (also on the object passed) and the task's last_note_id
+    (``set_last_note=False``: the caller writes it with ``save_task(..., last_note_id=)``)."""
+    params = {
+        "p_task_id": comment.task_id,
+        "p_author_id": comment.author_id,
+        "p_create_date": comment.create_date,
+        "p_body": comment.body,
+    }
+    comment.id = int((await session.execute(_INSERT_COMMENT, params)).scalar_one())
+    if set_last_note:
         await session.execute(
-            insert(_comments)
-            .values(
-                task_id=comment.task_id,
-                author_id=comment.author_id,
-                create_date=comment.create_date,
-                body=comment.body,
-            )
-            .returning(_comments.c.id)
+            _SET_LAST_NOTE, {"p_id": comment.task_id, "p_last_note_id": comment.id}
         )
-    ).scalar_one()
-    comment.id = int(new_id)
-    await session.execute(
-        update(_tasks).where(_tasks.c.id == comment.task_id).values(last_note_id=comment.id)
-    )
     return comment
 
 
@@ -340,7 +500,7 @@ async def update_comment(session: AsyncSession, comment: Comment) -> None:
     )
 
 
-def _comment(row: CommentRow) -> Comment:
+def _comment(row: Any) -> Comment:
     return Comment(
         id=row.id,
         task_id=row.task_id,
@@ -350,8 +510,18 @@ def _comment(row: CommentRow) -> Comment:
     )
 
 
+_COMMENT_COLUMNS = (
+    _comments.c.id,
+    _comments.c.task_id,
+    _comments.c.author_id,
+    _comments.c.create_date,
+    _comments.c.body,
+)
+
+
 async def get_comment(session: AsyncSession, comment_id: int) -> Comment | None:
-    row = await session.get(CommentRow, comment_id)
+    query = select(*_COMMENT_COLUMNS).where(_comments.c.id == comment_id)
+    row = (await session.execute(query)).one_or_none()
     return None if row is None else _comment(row)
 
 
@@ -359,9 +529,10 @@ async def get_comments(
     session: AsyncSession, task_id: int, *, last_only: bool = False
 ) -> list[Comment]:
     """A task's comments in the order written (``last_only``: just the newest one)."""
-    query = select(CommentRow).where(CommentRow.task_id == task_id)
+    # Core rows, not ORM entities: the identity map costs more than the rows themselves.
+    query = select(*_COMMENT_COLUMNS).where(_comments.c.task_id == task_id)
     if last_only:
-        query = query.order_by(desc(CommentRow.id)).limit(1)
+        query = query.order_by(desc(_comments.c.id)).limit(1)
     else:
-        query = query.order_by(CommentRow.id)
-    return [_comment(row) for row in (await session.scalars(query)).all()]
+        query = query.order_by(_comments.c.id)
+    return [_comment(row) for row in (await session.execute(query)).all()]

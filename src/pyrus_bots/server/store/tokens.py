@@ -14,7 +14,8 @@ from sqlalchemy import CursorResult, Result, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server.store.models import TokenRow
+from pyrus_bots.server.store.counters import DIRECTORY_VERSION
+from pyrus_bots.server.store.models import Counter, TokenRow
 
 TOKEN_BYTES = 32
 
@@ -47,9 +48,21 @@ async def resolve_token(session: AsyncSession, token: str, now: datetime) -> int
 
     Raises ``PyrusError`` ``invalid_token`` (unknown), ``revoked_token`` or ``expired_token``.
     """
+    person_id, _ = await resolve_token_and_directory_version(session, token, now)
+    return person_id
+
+
+async def resolve_token_and_directory_version(
+    session: AsyncSession, token: str, now: datetime
+) -> tuple[int, int]:
+    """``resolve_token`` and the directory version (``store.directory``) in one round trip:
+    every API request needs both. Raises as ``resolve_token`` does."""
+    version = (
+        select(Counter.value).where(Counter.name == DIRECTORY_VERSION).scalar_subquery()
+    ).label("directory_version")
     row = (
         await session.execute(
-            select(TokenRow.person_id, TokenRow.expires, TokenRow.revoked).where(
+            select(TokenRow.person_id, TokenRow.expires, TokenRow.revoked, version).where(
                 TokenRow.token_hash == hash_token(token)
             )
         )
@@ -60,7 +73,7 @@ async def resolve_token(session: AsyncSession, token: str, now: datetime) -> int
         raise PyrusError("revoked_token", "the access token has been revoked")
     if row.expires <= now:
         raise PyrusError("expired_token", "the access token has expired")
-    return int(row.person_id)
+    return int(row.person_id), int(row.directory_version or 0)
 
 
 async def revoke_tokens(session: AsyncSession, person_id: int) -> int:
