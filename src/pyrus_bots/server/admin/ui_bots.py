@@ -37,6 +37,17 @@ def _rate_window(ctx: UIContext) -> str:
     return f"{limit} calls per {window:g} s"
 
 
+def _change_refusal(ctx: UIContext, csrf: str) -> Response | None:
+    """The answer that stops a form post changing bots, or None when it may go on."""
+    if ctx.viewer is None:
+        return ctx.to_login()
+    if not ctx.viewer.can_manage_bots:
+        return ctx.forbidden(MANAGE_REFUSED)
+    if not ctx.csrf_ok(csrf):
+        return ctx.bad_csrf()
+    return None
+
+
 def _check_hook_url(text: str) -> str | None:
     """An error message, or None when the hook URL is usable (empty means "not set yet").
 
@@ -125,12 +136,9 @@ async def create_bot(
     settings: Annotated[str, Form()] = "",
     send_only_last_comment: Annotated[str, Form()] = "",
 ) -> Response:
-    if ctx.viewer is None:
-        return ctx.to_login()
-    if not ctx.viewer.can_manage_bots:
-        return ctx.forbidden(MANAGE_REFUSED)
-    if not ctx.csrf_ok(csrf):
-        return ctx.bad_csrf()
+    refusal = _change_refusal(ctx, csrf)
+    if refusal is not None:
+        return refusal
     name, hook_url = name.strip(), hook_url.strip()
     values = {"name": name, "hook_url": hook_url, "settings": settings}
     problem = _check_fields(name, hook_url, settings)
@@ -215,12 +223,9 @@ async def update_bot(
     enabled: Annotated[str, Form()] = "",
     send_only_last_comment: Annotated[str, Form()] = "",
 ) -> Response:
-    if ctx.viewer is None:
-        return ctx.to_login()
-    if not ctx.viewer.can_manage_bots:
-        return ctx.forbidden(MANAGE_REFUSED)
-    if not ctx.csrf_ok(csrf):
-        return ctx.bad_csrf()
+    refusal = _change_refusal(ctx, csrf)
+    if refusal is not None:
+        return refusal
     name, hook_url = name.strip(), hook_url.strip()
     problem = _check_fields(name, hook_url, settings)
     if problem:
@@ -243,12 +248,9 @@ async def update_bot(
 
 @router.post("/bots/{bot_id}/reset-key")
 async def reset_key(ctx: Ctx, bot_id: int, csrf: Annotated[str, Form()] = "") -> Response:
-    if ctx.viewer is None:
-        return ctx.to_login()
-    if not ctx.viewer.can_manage_bots:
-        return ctx.forbidden(MANAGE_REFUSED)
-    if not ctx.csrf_ok(csrf):
-        return ctx.bad_csrf()
+    refusal = _change_refusal(ctx, csrf)
+    if refusal is not None:
+        return refusal
     new_key = bot_store.generate_security_key()
     async with ctx.state.database.session() as db, db.begin():
         updated = await bot_store.update_bot(db, bot_id, security_key=new_key)
@@ -261,12 +263,9 @@ async def reset_key(ctx: Ctx, bot_id: int, csrf: Annotated[str, Form()] = "") ->
 async def _pause_or_resume(
     ctx: UIContext, bot_id: int, csrf: str, next_path: str, *, pause: bool
 ) -> Response:
-    if ctx.viewer is None:
-        return ctx.to_login()
-    if not ctx.viewer.can_manage_bots:
-        return ctx.forbidden(MANAGE_REFUSED)
-    if not ctx.csrf_ok(csrf):
-        return ctx.bad_csrf()
+    refusal = _change_refusal(ctx, csrf)
+    if refusal is not None:
+        return refusal
     bot = ctx.directory.people.get(bot_id)
     if bot is None or bot.type != "bot":
         return ctx.not_found(f"bot {bot_id}")

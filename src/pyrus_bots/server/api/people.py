@@ -20,6 +20,9 @@ router = APIRouter(tags=["people"])
 
 DEFAULT_LOCALE = "en-US"
 
+# A boolean query flag, spelt as clients send it (parsed by parse_bool).
+_Flag = Annotated[str, Query(description="true/false in any case")]
+
 
 def _people(directory: Directory, include_inactive: bool) -> list[dict[str, Any]]:
     return [
@@ -47,19 +50,13 @@ def _organization(directory: Directory, include_inactive: bool) -> dict[str, Any
 
 
 @router.get("/contacts", summary="People and roles of the organisation")
-async def contacts(
-    caller: CallerDep,
-    include_inactive: Annotated[str, Query(description="true/false in any case")] = "false",
-) -> PyrusJSONResponse:
+async def contacts(caller: CallerDep, include_inactive: _Flag = "false") -> PyrusJSONResponse:
     inactive = parse_bool(include_inactive, "include_inactive")
     return PyrusJSONResponse({"organizations": [_organization(caller.directory, inactive)]})
 
 
 @router.get("/members", summary="Members of the organisation")
-async def members(
-    caller: CallerDep,
-    include_fired: Annotated[str, Query(description="true/false in any case")] = "false",
-) -> PyrusJSONResponse:
+async def members(caller: CallerDep, include_fired: _Flag = "false") -> PyrusJSONResponse:
     fired = parse_bool(include_fired, "include_fired")
     return PyrusJSONResponse({"members": _people(caller.directory, fired)})
 
@@ -73,10 +70,7 @@ async def member(member_id: PathId, caller: CallerDep) -> PyrusJSONResponse:
 
 
 @router.get("/roles", summary="Roles of the organisation")
-async def roles(
-    caller: CallerDep,
-    include_fired: Annotated[str, Query(description="true/false in any case")] = "false",
-) -> PyrusJSONResponse:
+async def roles(caller: CallerDep, include_fired: _Flag = "false") -> PyrusJSONResponse:
     banned = parse_bool(include_fired, "include_fired")
     return PyrusJSONResponse({"roles": _roles(caller.directory, banned)})
 

@@ -42,10 +42,15 @@ class AuthRequest(_Body):
     person_id: int | None = None
 
 
-class TaskCommentRequest(_Body):
+class _TextBody(_Body):
+    """The text keys a comment and a new task share, first in both bodies."""
+
     text: str | None = None
     formatted_text: str | None = None
     subject: str | None = None
+
+
+class TaskCommentRequest(_TextBody):
     approval_choice: Literal["approved", "rejected", "acknowledged", "revoked"] | None = None
     approval_steps: list[int] | None = None
     action: Literal["finished", "reopened"] | None = None
@@ -86,10 +91,7 @@ class BulkCommentsRequest(_Body):
     no_tasks_in_response: bool | None = None
 
 
-class CreateTaskRequest(_Body):
-    text: str | None = None
-    formatted_text: str | None = None
-    subject: str | None = None
+class CreateTaskRequest(_TextBody):
     parent_task_id: int | None = None
     responsible: PersonIdentity | None = None
     participants: list[PersonIdentity] | None = None
@@ -164,17 +166,7 @@ class CatalogDiffRequest(_Body):
     delete: list[str] | None = None
 
 
-class CreateBotRequest(_Body):
-    name: str
-    hook_url: str | None = None
-    external_id: str | None = None
-    description: str | None = None
-    bot_settings: str | None = None
-    is_enabled: bool | None = None
-    send_only_last_comment: bool | None = None
-
-
-class UpdateBotRequest(_Body):
+class _BotFields(_Body):
     name: str | None = None
     hook_url: str | None = None
     external_id: str | None = None
@@ -182,6 +174,14 @@ class UpdateBotRequest(_Body):
     bot_settings: str | None = None
     is_enabled: bool | None = None
     send_only_last_comment: bool | None = None
+
+
+class CreateBotRequest(_BotFields):
+    # Re-declared to make it required; an overridden field keeps its place in the schema.
+    name: str
+
+
+class UpdateBotRequest(_BotFields):
     rights: list[str] | int | None = None
     locale: str | None = None
     time_zone_offset: int | None = None
