@@ -94,7 +94,8 @@ async def test_three_attempts_then_pause_then_new_series(
         assert abs((attempt.due_at - row.trigger_at).total_seconds() - offset) < 0.01
         late = (attempt.started_at - attempt.due_at).total_seconds()
         assert late > -0.01
-        assert late < (1.2 if failure == "timeout" else 0.75)  # generous: CI machines are busy
+        # The due times above are exact; how late the scheduler starts an attempt depends on load.
+        assert late < (2.5 if failure == "timeout" else 2.0)
     if switch is not None:
         assert [r.headers["X-Pyrus-Retry"] for r in switch.bot.received] == ["1/3", "2/3", "3/3"]
     async with p.database.session() as session:
