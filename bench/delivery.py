@@ -419,8 +419,8 @@ async def phase_breakdown(kind: str, tasks: int, tmp: Path) -> dict[str, float]:
     measure(service_module.DeliveryService, "_claim_once", "claim + read tasks/comments + tokens")
     measure(service_module.DeliveryService, "_build", "render the task + sign", is_async=False)
     measure(dispatcher.HookClient, "post", "HTTP POST (aiohttp)")
-    measure(service_module.DeliveryService, "_finish_now", "finish transaction, total")
-    measure(service_module, "apply_reply", "finish: reply applied by the task service")
+    measure(service_module.DeliveryService, "_finish_answered", "finish transaction, total")
+    measure(service_module, "comment_tasks", "finish: reply applied by the task service")
     try:
         result = await part_one(kind, tasks, 1, tmp, profile=False)
     finally:

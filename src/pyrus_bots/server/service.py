@@ -9,6 +9,8 @@ task untouched; the caller rolls back (or releases its SAVEPOINT) on any error.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +22,15 @@ from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.workflow import access, engine
 from pyrus_bots.server.workflow.state import Comment, Directory, Person, TaskState
 
-__all__ = ["comment_task", "create_task", "load_visible_task", "task_comments"]
+__all__ = [
+    "CommentCall",
+    "CommentResult",
+    "comment_task",
+    "comment_tasks",
+    "create_task",
+    "load_visible_task",
+    "task_comments",
+]
 
 
 def _denied(task_id: int) -> PyrusError:
@@ -69,6 +79,19 @@ async def create_task(
     return applied.task, comment
 
 
+@dataclass(slots=True)
+class CommentCall:
+    """One comment request by ``author`` on a task, as :func:`comment_tasks` takes them."""
+
+    task_id: int
+    author: Person
+    request: dict[str, Any]
+
+
+CommentResult = tuple[TaskState, Comment] | Exception
+"""The task as changed and the stored comment, or why the request changed nothing."""
+
+
 async def comment_task(
     session: AsyncSession,
     directory: Directory,
@@ -78,27 +101,81 @@ async def comment_task(
     now: datetime,
 ) -> tuple[TaskState, Comment]:
     """Apply a comment request (spec 2.2) by ``author`` to a task (``POST /tasks/{id}/comments``
-    and bot replies alike)."""
-    locked = await task_store.lock_task(session, task_id)
-    if locked is None:
-        raise _denied(task_id)
-    task, people = locked
-    involved = task_store.people_ids(people)
-    if not access.can_view_task(directory, task, author, involved):
-        raise _denied(task_id)
-    if not access.can_comment(directory, task, author, involved):
-        raise _denied(task_id)
-    comments = None
-    if request.get("edit_comment_id") is not None:
-        comments = await task_store.get_comments(session, task_id)
-    applied = engine.apply_comment(
-        directory, task, author, request, now, comments=comments, involved_ids=involved
+    and bot replies alike). Raises ``PyrusError`` when the request is refused."""
+    (result,) = await comment_tasks(
+        session, directory, [CommentCall(task_id, author, request)], now
     )
-    if applied.edited_comment is not None:
-        await task_store.update_comment(session, applied.edited_comment)
-    # The comment first: its id goes into the task's row with the rest of the change.
-    comment = await task_store.add_comment(session, applied.comment, set_last_note=False)
-    applied.task.last_note_id = comment.id
-    await task_store.save_task(session, applied.task, last_note_id=comment.id, people=people)
-    await enqueue_triggers(session, directory, applied.task, applied.events, author.id, now)
-    return applied.task, comment
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+async def comment_tasks(
+    session: AsyncSession, directory: Directory, calls: Sequence[CommentCall], now: datetime
+) -> list[CommentResult]:
+    """Apply several comment requests in a few statements for them all (bot replies finished
+    together). Results are in the order of ``calls``; a refused request (``PyrusError``, or any
+    error of the workflow engine) changes nothing and leaves the others to go through. Requests
+    on one task apply in order, each to the task as the previous one left it.
+
+    Everything is validated before anything is written; an error while writing (the database)
+    propagates and the caller's transaction must be rolled back.
+    """
+    locked = await task_store.lock_tasks(session, {call.task_id for call in calls})
+    current = {task_id: task for task_id, (task, _) in locked.items()}
+    involved = {task_id: task_store.people_ids(people) for task_id, (_, people) in locked.items()}
+    results: list[CommentResult] = []
+    applied_all: list[tuple[engine.Applied, int]] = []
+    for call in calls:
+        try:
+            applied = await _apply_one(session, directory, call, current, involved, now)
+        except Exception as exc:  # the engine refused it, or failed on it: nothing is written
+            results.append(exc)
+            continue
+        current[call.task_id] = applied.task
+        involved[call.task_id] |= task_store.people_of_task(applied.task)[task_store.INVOLVED]
+        applied_all.append((applied, call.author.id))
+        results.append((applied.task, applied.comment))
+    if not applied_all:
+        return results
+    for applied, _ in applied_all:
+        if applied.edited_comment is not None:
+            await task_store.update_comment(session, applied.edited_comment)
+    # The comments first: each id goes into its task's row with the rest of the change.
+    await task_store.add_comments(session, [applied.comment for applied, _ in applied_all])
+    for applied, _ in applied_all:
+        applied.task.last_note_id = applied.comment.id
+    # A task commented twice is saved once, as the last of its comments left it.
+    changed = [
+        (task, locked[task_id][1])
+        for task_id, task in current.items()
+        if task is not locked[task_id][0]
+    ]
+    await task_store.save_locked_tasks(session, changed)
+    for applied, author_id in applied_all:
+        await enqueue_triggers(session, directory, applied.task, applied.events, author_id, now)
+    return results
+
+
+async def _apply_one(
+    session: AsyncSession,
+    directory: Directory,
+    call: CommentCall,
+    current: dict[int, TaskState],
+    involved: dict[int, set[int]],
+    now: datetime,
+) -> engine.Applied:
+    task = current.get(call.task_id)
+    if task is None:
+        raise _denied(call.task_id)
+    seen = involved[call.task_id]
+    if not access.can_view_task(directory, task, call.author, seen):
+        raise _denied(call.task_id)
+    if not access.can_comment(directory, task, call.author, seen):
+        raise _denied(call.task_id)
+    comments = None
+    if call.request.get("edit_comment_id") is not None:
+        comments = await task_store.get_comments(session, call.task_id)
+    return engine.apply_comment(
+        directory, task, call.author, call.request, now, comments=comments, involved_ids=seen
+    )

@@ -94,12 +94,12 @@ async def test_reply_over_the_size_limit_is_not_applied(
 async def test_reply_that_breaks_the_platform_is_recorded_not_retried(
     platform: PlatformFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pyrus_bots.server import service as task_service
+    from pyrus_bots.server.workflow import engine
 
-    async def broken(*args: object, **kwargs: object) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("engine bug")
 
-    monkeypatch.setattr(task_service, "comment_task", broken)
+    monkeypatch.setattr(engine, "apply_comment", broken)
     bot = await ScriptedBot(by_item).start()
     p = await platform(bot.url)
     task_id = await p.create_task("approve")

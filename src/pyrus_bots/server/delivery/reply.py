@@ -1,24 +1,24 @@
-"""A bot's 2XX answer: parse it whatever its Content-Type, and apply it as the bot's comment.
+"""A bot's 2XX answer: parse it whatever its Content-Type, and what applying it came to.
 
 ``{}``, an empty body, a non-JSON body or JSON that is not an object is a success that changes
-nothing. A JSON object goes through exactly the validation of ``POST /v4/tasks/{id}/comments``;
-if it fails, nothing changes and the attempt records ``invalid_reply: <code>`` with the message.
+nothing. A JSON object goes through exactly the validation of ``POST /v4/tasks/{id}/comments``
+(the task service's ``comment_tasks``); if it fails, nothing changes and the attempt records
+``invalid_reply: <code>`` with the message.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.server.delivery.dispatcher import SUCCESS, HttpResult
-from pyrus_bots.server.workflow.state import Directory, Person
+
+if TYPE_CHECKING:
+    from pyrus_bots.server.service import CommentResult
 
 REPLY_TOO_LARGE = "reply_too_large"
 
@@ -50,30 +50,21 @@ def parse_reply(result: HttpResult, max_bytes: int) -> dict[str, Any] | ReplyOut
     return reply
 
 
-async def apply_reply(
-    session: AsyncSession,
-    directory: Directory,
-    *,
-    task_id: int,
-    bot: Person,
-    request: dict[str, Any],
-    now: datetime,
-) -> ReplyOutcome:
-    """Apply ``request`` as the bot's comment inside a savepoint of the caller's transaction."""
-    from pyrus_bots.server.service import comment_task  # the API layer's one comment path
-
-    try:
-        async with session.begin_nested():
-            _, comment = await comment_task(session, directory, task_id, bot, request, now)
-    except PyrusError as exc:
-        return ReplyOutcome(f"invalid_reply: {exc.code}", exc.message)
-    except SQLAlchemyError:
-        raise  # the database failed: the whole attempt is rolled back and delivered again
-    except Exception as exc:
+def reply_outcome(result: CommentResult, *, bot_id: int, task_id: int) -> ReplyOutcome:
+    """What applying a reply through the task service came to (``comment_tasks``' result)."""
+    if isinstance(result, PyrusError):
+        return ReplyOutcome(f"invalid_reply: {result.code}", result.message)
+    if isinstance(result, Exception):
         # A reply the workflow cannot digest must not make the bot be called again and again.
-        log.exception("applying the reply of bot %d to task %d failed", bot.id, task_id)
+        log.error(
+            "applying the reply of bot %d to task %d failed",
+            bot_id,
+            task_id,
+            exc_info=(type(result), result, result.__traceback__),
+        )
         return ReplyOutcome(
             "invalid_reply: server_error",
-            f"the platform failed to apply this reply ({type(exc).__name__})",
+            f"the platform failed to apply this reply ({type(result).__name__})",
         )
+    _, comment = result
     return ReplyOutcome(SUCCESS, None, applied=True, comment_id=comment.id)

@@ -19,16 +19,19 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.server import settings as settings_module
 from pyrus_bots.server.clock import SYSTEM_CLOCK, Clock
 from pyrus_bots.server.delivery import metrics, snapshot, triggers
+from pyrus_bots.server.delivery.batching import GroupCommit
 from pyrus_bots.server.delivery.dispatcher import SUCCESS, HookClient, HttpResult
 from pyrus_bots.server.delivery.payload import MASK, Webhook, build_webhook
 from pyrus_bots.server.delivery.ratelimit import SlidingWindowLimiter
-from pyrus_bots.server.delivery.reply import ReplyOutcome, apply_reply, parse_reply
+from pyrus_bots.server.delivery.reply import ReplyOutcome, parse_reply, reply_outcome
+from pyrus_bots.server.service import CommentCall, comment_tasks
 from pyrus_bots.server.settings import Settings
 from pyrus_bots.server.store import bots as bot_store
 from pyrus_bots.server.store import outbox
@@ -57,6 +60,9 @@ ERROR_BACKOFF = 5.0  # seconds before a delivery that hit an internal error is t
 WORKER_DB_SLOTS = 8  # transactions of attempts at once: the rest of the pool stays for the API
 STOP_GRACE = 1.0  # seconds beyond the bot timeout that stop() waits for attempts in flight
 SHARED_LIMIT_MIN_WAIT = 0.02  # seconds before asking again for a call slot another took
+FINISH_BATCH = 200  # answered attempts recorded (and replies applied) in one transaction at most
+TOKEN_REUSE_MARGIN = 60.0  # a cached webhook token is replaced this long before it would be
+# valid less than the hour DESIGN.md 3.4 promises
 
 
 @dataclass(slots=True)
@@ -97,6 +103,17 @@ class _Prepared:
     directory: Directory
 
 
+@dataclass(slots=True)
+class _Finished:
+    """An attempt made, to be recorded (and its reply applied) in the database."""
+
+    flight: _Flight
+    prepared: _Prepared
+    result: HttpResult
+    started_at: datetime
+    waited: float
+
+
 class _Skip(Exception):
     """The delivery cannot go now (bot disabled, deleted, no hook URL): give the row back."""
 
@@ -131,6 +148,11 @@ class DeliveryService:
         self._bots_generation = 0
         self._rate_blocked_at: dict[int, datetime] = {}
         """When each bot was last found at its call limit (attributes waits to the limit)."""
+        self._finisher = GroupCommit(
+            self._finish_answered, self._finish_alone, max_items=FINISH_BATCH
+        )
+        self._webhook_tokens: dict[int, tuple[str, str, datetime]] = {}
+        """Per bot: the security key it was issued under, a token, when the token expires."""
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -349,7 +371,11 @@ class DeliveryService:
                 prepared.webhook.url, prepared.webhook.body, prepared.webhook.headers
             )
             await self._release_call(flight)
-            await self._finish(flight, prepared, result, started_at, waited)
+            finished = _Finished(flight, prepared, result, started_at, waited)
+            if result.ok:
+                await self._finisher.submit(finished)  # with other answers, in one transaction
+            else:
+                await self._finish_alone(finished)
         except _Skip as skip:
             log.info("delivery %d waits: %s", flight.delivery_id, skip)
             await self._release_call(flight)
@@ -468,12 +494,7 @@ class DeliveryService:
         tasks = await snapshot.tasks_by_id(session, task_ids)
         comments = await snapshot.comments_by_task(session, task_ids)
         found = [f for f in usable if f.task_id in tasks]
-        tokens = await snapshot.issue_tokens(
-            session,
-            [f.bot_id for f in found],
-            ttl=settings_module.WEBHOOK_TOKEN_TTL,
-            now=now,
-        )
+        tokens = await self._webhook_tokens_for(session, [f.bot_id for f in found], now)
         return {
             f.delivery_id: _Source(
                 bot=self._bot_records[f.bot_id],
@@ -485,6 +506,31 @@ class DeliveryService:
             )
             for f, token in zip(found, tokens, strict=True)
         }
+
+    async def _webhook_tokens_for(
+        self, session: AsyncSession, bot_ids: list[int], now: datetime
+    ) -> list[str]:
+        """An access token per entry of ``bot_ids``: one token per bot is reused while it stays
+        valid for at least the hour the protocol promises, and replaced when the bot's security
+        key changes (a key reset revokes the bot's tokens)."""
+        keep_until = now + timedelta(
+            seconds=settings_module.WEBHOOK_TOKEN_TTL / 2 + TOKEN_REUSE_MARGIN
+        )
+        stale = []
+        for bot_id in dict.fromkeys(bot_ids):
+            key = self._bot_records[bot_id].security_key or ""
+            cached = self._webhook_tokens.get(bot_id)
+            if cached is None or cached[0] != key or cached[2] < keep_until:
+                stale.append(bot_id)
+        if stale:
+            fresh = await snapshot.issue_tokens(
+                session, stale, ttl=settings_module.WEBHOOK_TOKEN_TTL, now=now
+            )
+            expires = now + timedelta(seconds=settings_module.WEBHOOK_TOKEN_TTL)
+            for bot_id, token in zip(stale, fresh, strict=True):
+                key = self._bot_records[bot_id].security_key or ""
+                self._webhook_tokens[bot_id] = (key, token, expires)
+        return [self._webhook_tokens[bot_id][1] for bot_id in bot_ids]
 
     def _build(self, flight: _Flight, source: _Source) -> _Prepared:
         """Render the task as the bot sees it and sign the webhook (CPU only)."""
@@ -521,67 +567,110 @@ class DeliveryService:
         self._directory = (version, directory)
         return directory
 
-    async def _finish(
-        self,
-        flight: _Flight,
-        prepared: _Prepared,
-        result: HttpResult,
-        started_at: datetime,
-        waited: float,
-    ) -> None:
-        """Record the attempt, apply the reply and complete or reschedule: one transaction."""
+    async def _finish_alone(self, finished: _Finished) -> None:
+        """Record one attempt, apply its reply and complete or reschedule: one transaction."""
+        flight, result = finished.flight, finished.result
         async with self._db_slots:
-            await self._finish_now(flight, prepared, result, started_at, waited)
-
-    async def _finish_now(
-        self,
-        flight: _Flight,
-        prepared: _Prepared,
-        result: HttpResult,
-        started_at: datetime,
-        waited: float,
-    ) -> None:
-        now = self.clock.now()
-        reply = ReplyOutcome(result.outcome, result.detail)
-        async with self.database.session() as session, session.begin():
-            row = await outbox.lock_leased(
-                session, delivery_id=flight.delivery_id, token=flight.token
-            )
-            if row is None:
-                log.warning(
-                    "delivery %d: lease lost before the attempt was recorded; another worker "
-                    "re-delivers it",
-                    flight.delivery_id,
+            now = self.clock.now()
+            reply = ReplyOutcome(result.outcome, result.detail)
+            async with self.database.session() as session, session.begin():
+                row = await outbox.lock_leased(
+                    session, delivery_id=flight.delivery_id, token=flight.token
                 )
-                return
-            if result.ok:
-                parsed = parse_reply(result, settings_module.MAX_REPLY_BYTES)
-                if isinstance(parsed, ReplyOutcome):
-                    reply = parsed
+                if row is None:
+                    self._lease_lost(flight)
+                    return
+                if result.ok:
+                    reply = await self._apply_reply(session, finished, now)
+                    row.state = DONE
+                    row.completed_at = now
                 else:
-                    bot = prepared.directory.people.get(flight.bot_id)
-                    if bot is None:
-                        reply = ReplyOutcome(SUCCESS, "bot missing from the directory")
-                    else:
-                        reply = await apply_reply(
-                            session,
-                            prepared.directory,
-                            task_id=flight.task_id,
-                            bot=bot,
-                            request=parsed,
-                            now=now,
-                        )
-                row.state = DONE
-                row.completed_at = now
-            else:
-                await self._after_failure(session, row, now)
-            row.attempts = flight.number
-            row.outcome = reply.outcome
-            row.updated_at = now
-            row.lease_owner = row.lease_token = None
-            row.lease_until = None
-            session.add(self._attempt_row(flight, prepared, result, reply, started_at, now, waited))
-        self._observe(reply.outcome, result, waited)
+                    await self._after_failure(session, row, now)
+                row.attempts = flight.number
+                row.outcome = reply.outcome
+                row.updated_at = now
+                row.lease_owner = row.lease_token = None
+                row.lease_until = None
+                session.add(DeliveryAttempt(**self._attempt_values(finished, reply, now)))
+        self._observe(reply.outcome, result, finished.waited)
+
+    async def _finish_answered(self, batch: list[_Finished]) -> None:
+        """Record answered (2XX) attempts, apply their replies and complete their deliveries,
+        all in one transaction and a few statements for the whole batch."""
+        async with self._db_slots:
+            now = self.clock.now()
+            async with self.database.session() as session, session.begin():
+                held = await outbox.lock_leased_many(
+                    session, {f.flight.delivery_id: f.flight.token for f in batch}
+                )
+                for finished in batch:
+                    if finished.flight.delivery_id not in held:
+                        self._lease_lost(finished.flight)
+                batch = [f for f in batch if f.flight.delivery_id in held]
+                replies = await self._apply_replies(session, batch, now)
+                await outbox.record_attempts(
+                    session,
+                    [
+                        self._attempt_values(f, reply, now)
+                        for f, reply in zip(batch, replies, strict=True)
+                    ],
+                )
+                await outbox.complete_many(
+                    session,
+                    [
+                        (f.flight.delivery_id, f.flight.number, reply.outcome)
+                        for f, reply in zip(batch, replies, strict=True)
+                    ],
+                    now,
+                )
+        for finished, reply in zip(batch, replies, strict=True):
+            self._observe(reply.outcome, finished.result, finished.waited)
+
+    def _lease_lost(self, flight: _Flight) -> None:
+        log.warning(
+            "delivery %d: lease lost before the attempt was recorded; another worker "
+            "re-delivers it",
+            flight.delivery_id,
+        )
+
+    async def _apply_reply(
+        self, session: AsyncSession, finished: _Finished, now: datetime
+    ) -> ReplyOutcome:
+        return (await self._apply_replies(session, [finished], now))[0]
+
+    async def _apply_replies(
+        self, session: AsyncSession, batch: list[_Finished], now: datetime
+    ) -> list[ReplyOutcome]:
+        """The outcome of each answered attempt, its reply applied as the bot's comment where it
+        carries one (all of them through the task service together)."""
+        outcomes: list[ReplyOutcome | None] = []
+        calls: dict[int, list[tuple[int, CommentCall]]] = {}
+        directories: dict[int, Directory] = {}
+        for index, finished in enumerate(batch):
+            parsed = parse_reply(finished.result, settings_module.MAX_REPLY_BYTES)
+            if isinstance(parsed, ReplyOutcome):
+                outcomes.append(parsed)
+                continue
+            directory = finished.prepared.directory
+            bot = directory.people.get(finished.flight.bot_id)
+            if bot is None:
+                outcomes.append(ReplyOutcome(SUCCESS, "bot missing from the directory"))
+                continue
+            outcomes.append(None)
+            # Webhooks built before and after a directory change apply with their own one.
+            directories[id(directory)] = directory
+            calls.setdefault(id(directory), []).append(
+                (index, CommentCall(finished.flight.task_id, bot, parsed))
+            )
+        for key, indexed in calls.items():
+            results = await comment_tasks(
+                session, directories[key], [call for _, call in indexed], now
+            )
+            for (index, call), result in zip(indexed, results, strict=True):
+                outcomes[index] = reply_outcome(result, bot_id=call.author.id, task_id=call.task_id)
+        filled = [outcome for outcome in outcomes if outcome is not None]
+        assert len(filled) == len(batch)
+        return filled
 
     async def _after_failure(
         self, session: AsyncSession, row: outbox.Delivery, now: datetime
@@ -599,16 +688,11 @@ class DeliveryService:
             # Offsets count from the trigger; a slow attempt makes the next one due at once.
             row.due_at = row.trigger_at + timedelta(seconds=schedule[done])
 
-    def _attempt_row(
-        self,
-        flight: _Flight,
-        prepared: _Prepared,
-        result: HttpResult,
-        reply: ReplyOutcome,
-        started_at: datetime,
-        finished_at: datetime,
-        waited: float,
-    ) -> DeliveryAttempt:
+    def _attempt_values(
+        self, finished: _Finished, reply: ReplyOutcome, finished_at: datetime
+    ) -> dict[str, Any]:
+        """The attempt log row (column values), with the webhook's token masked."""
+        flight, prepared, result = finished.flight, finished.prepared, finished.result
         logged_body = None
         if result.status is not None:
             logged_body = result.body[: settings_module.RESPONSE_LOG_LIMIT].decode(
@@ -620,30 +704,30 @@ class DeliveryService:
             if result.status is not None
             else None
         )
-        return DeliveryAttempt(
-            delivery_id=flight.delivery_id,
-            bot_id=flight.bot_id,
-            task_id=flight.task_id,
-            series=flight.series,
-            number=flight.number,
-            event=flight.event,
-            due_at=flight.due_at,
-            started_at=started_at,
-            finished_at=finished_at,
-            latency_ms=round(result.latency * 1000, 3),
-            rate_limit_wait_ms=round(waited * 1000, 3),
-            url=prepared.webhook.url,
-            request_headers=dict(prepared.webhook.headers),
-            request_body=prepared.webhook.logged_body(),
-            response_status=result.status,
-            response_headers=response_headers,
-            response_body=logged_body,
-            response_size=result.body_size if result.status is not None else None,
-            outcome=reply.outcome,
-            detail=reply.detail,
-            reply_applied=reply.applied,
-            comment_id=reply.comment_id,
-        )
+        return {
+            "delivery_id": flight.delivery_id,
+            "bot_id": flight.bot_id,
+            "task_id": flight.task_id,
+            "series": flight.series,
+            "number": flight.number,
+            "event": flight.event,
+            "due_at": flight.due_at,
+            "started_at": finished.started_at,
+            "finished_at": finished_at,
+            "latency_ms": round(result.latency * 1000, 3),
+            "rate_limit_wait_ms": round(finished.waited * 1000, 3),
+            "url": prepared.webhook.url,
+            "request_headers": dict(prepared.webhook.headers),
+            "request_body": prepared.webhook.logged_body(),
+            "response_status": result.status,
+            "response_headers": response_headers,
+            "response_body": logged_body,
+            "response_size": result.body_size if result.status is not None else None,
+            "outcome": reply.outcome,
+            "detail": reply.detail,
+            "reply_applied": reply.applied,
+            "comment_id": reply.comment_id,
+        }
 
     def _observe(self, outcome: str, result: HttpResult, waited: float) -> None:
         metrics.ATTEMPTS.labels(outcome=metrics.outcome_kind(outcome)).inc()

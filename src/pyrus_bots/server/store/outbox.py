@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import (
     JSON,
@@ -22,19 +22,24 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     and_,
-    cast,
+    bindparam,
     delete,
     func,
+    insert,
     literal,
     or_,
     select,
+    text,
     update,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pyrus_bots.server.store.dialects import dialect_name
 from pyrus_bots.server.store.models import Base, BigId, UTCDateTime
 
 DeliveryState = Literal["pending", "done", "failed", "superseded"]
@@ -55,6 +60,15 @@ class Delivery(Base):
         Index("ix_deliveries_state_due", "state", "due_at"),
         Index("ix_deliveries_bot_task", "bot_id", "task_id"),
         Index("ix_deliveries_task", "task_id"),
+        # Each bot's next pending rows, in due order, for the claim (migration 0004).
+        Index(
+            "ix_deliveries_pending_bot_due",
+            "bot_id",
+            "due_at",
+            "id",
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -225,6 +239,80 @@ async def claim_due(
     if per_bot_cap <= 0:
         return []
     conditions = _claimable(now, blocked_bot_ids)
+    if dialect_name(session) == "postgresql" and not default_free:
+        usable = {b: n for b, n in free_slots.items() if b not in blocked_bot_ids}
+        chosen = await _choose_per_bot(session, now=now, free_slots=usable, limit=limit)
+    else:
+        chosen = await _choose_ranked(
+            session,
+            conditions,
+            free_slots=free_slots,
+            default_free=default_free,
+            per_bot_cap=per_bot_cap,
+            limit=limit,
+        )
+    if not chosen:
+        return []
+    # The UPDATE re-checks that each row is still free: on SQLite, whose SELECT takes no lock,
+    # this is what keeps two workers from leasing the same row.
+    leased = await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(chosen), *conditions)
+        .values(
+            lease_owner=owner,
+            lease_token=literal(f"{token_prefix}:") + sql_cast(Delivery.id, String),
+            lease_until=now + timedelta(seconds=lease_seconds),
+        )
+        .returning(Delivery)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return sorted(leased.scalars().all(), key=lambda row: (row.due_at, row.id))
+
+
+_CHOOSE_PER_BOT = text(
+    """
+    SELECT d.id FROM unnest(CAST(:bot_ids AS bigint[]), CAST(:caps AS integer[])) AS b(bot_id, cap)
+    CROSS JOIN LATERAL (
+        SELECT id, due_at FROM deliveries
+        WHERE bot_id = b.bot_id AND state = 'pending' AND due_at <= :now
+          AND (lease_until IS NULL OR lease_until < :now)
+        ORDER BY due_at, id
+        LIMIT b.cap
+        FOR UPDATE SKIP LOCKED
+    ) AS d
+    ORDER BY d.due_at, d.id
+    LIMIT :limit
+    """
+)
+"""PostgreSQL: each bot's oldest due rows up to its free slots, read from the pending index
+(work proportional to the rows taken, not to the queue's length), then the oldest overall."""
+
+
+async def _choose_per_bot(
+    session: AsyncSession, *, now: datetime, free_slots: Mapping[int, int], limit: int
+) -> list[int]:
+    bots = [(bot_id, min(n, limit)) for bot_id, n in free_slots.items() if n > 0]
+    if not bots:
+        return []
+    params = {
+        "bot_ids": [bot_id for bot_id, _ in bots],
+        "caps": [cap for _, cap in bots],
+        "now": now,
+        "limit": limit,
+    }
+    return list((await session.execute(_CHOOSE_PER_BOT, params)).scalars())
+
+
+async def _choose_ranked(
+    session: AsyncSession,
+    conditions: list[Any],
+    *,
+    free_slots: Mapping[int, int],
+    default_free: int,
+    per_bot_cap: int,
+    limit: int,
+) -> list[int]:
+    """Any database: rank due rows per bot with a window function, then apply the caps."""
     rank = (
         func.row_number()
         .over(partition_by=Delivery.bot_id, order_by=(Delivery.due_at, Delivery.id))
@@ -251,22 +339,7 @@ async def claim_due(
             continue
         used[bot_id] = used.get(bot_id, 0) + 1
         chosen.append(delivery_id)
-    if not chosen:
-        return []
-    # The UPDATE re-checks that each row is still free: on SQLite, whose SELECT takes no lock,
-    # this is what keeps two workers from leasing the same row.
-    leased = await session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(chosen), *conditions)
-        .values(
-            lease_owner=owner,
-            lease_token=literal(f"{token_prefix}:") + cast(Delivery.id, String),
-            lease_until=now + timedelta(seconds=lease_seconds),
-        )
-        .returning(Delivery)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    return sorted(leased.scalars().all(), key=lambda row: (row.due_at, row.id))
+    return chosen
 
 
 async def next_due_at(
@@ -332,6 +405,65 @@ async def lock_leased(session: AsyncSession, *, delivery_id: int, token: str) ->
         .execution_options(synchronize_session=False, populate_existing=True)
     )
     return touched.scalar_one_or_none()
+
+
+_deliveries = cast(Table, Delivery.__table__)
+_attempts = cast(Table, DeliveryAttempt.__table__)
+
+
+async def lock_leased_many(session: AsyncSession, leases: Mapping[int, str]) -> set[int]:
+    """Of the deliveries ``{id: lease token}``, those whose lease still holds, now locked (one
+    statement for them all; the write takes SQLite's write lock, as :func:`lock_leased`)."""
+    if not leases:
+        return set()
+    touched = await session.execute(
+        update(_deliveries)
+        .where(
+            _deliveries.c.id.in_(list(leases)),
+            _deliveries.c.lease_token.in_(list(leases.values())),
+            _deliveries.c.state == PENDING,
+        )
+        .values(lease_token=_deliveries.c.lease_token)
+        .returning(_deliveries.c.id, _deliveries.c.lease_token)
+    )
+    return {row.id for row in touched if leases.get(row.id) == row.lease_token}
+
+
+_COMPLETE = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("p_id"))
+    .values(
+        state=DONE,
+        attempts=bindparam("p_attempts"),
+        outcome=bindparam("p_outcome"),
+        completed_at=bindparam("p_now"),
+        updated_at=bindparam("p_now"),
+        lease_owner=None,
+        lease_token=None,
+        lease_until=None,
+    )
+)
+
+
+async def complete_many(
+    session: AsyncSession, completed: Sequence[tuple[int, int, str]], now: datetime
+) -> None:
+    """Mark deliveries ``(id, attempts made, outcome)`` done (their leases locked by
+    :func:`lock_leased_many`) in one statement."""
+    if completed:
+        await session.execute(
+            _COMPLETE,
+            [
+                {"p_id": delivery_id, "p_attempts": attempts, "p_outcome": outcome, "p_now": now}
+                for delivery_id, attempts, outcome in completed
+            ],
+        )
+
+
+async def record_attempts(session: AsyncSession, attempts: Sequence[Mapping[str, Any]]) -> None:
+    """Insert attempt log rows (column values of :class:`DeliveryAttempt`) in one statement."""
+    if attempts:
+        await session.execute(insert(_attempts), list(attempts))
 
 
 async def newer_pending_exists(session: AsyncSession, row: Delivery) -> bool:

@@ -12,7 +12,7 @@ writers the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -109,8 +109,10 @@ _DELETE_INBOX = delete(_task_people).where(
     _task_people.c.kind == INBOX,
     _task_people.c.person_id.in_(bindparam("p_person_ids", expanding=True)),
 )
-_LOCK_TASK_POSTGRESQL = (
-    select(_tasks.c.doc, _tasks.c.last_note_id).where(_tasks.c.id == _TASK_ID).with_for_update()
+_DELETE_INBOX_ROW = delete(_task_people).where(
+    _task_people.c.task_id == _TASK_ID,
+    _task_people.c.kind == INBOX,
+    _task_people.c.person_id == bindparam("p_person_id"),
 )
 _TASKS_BY_ID = (
     select(_tasks.c.doc, _tasks.c.last_note_id)
@@ -120,7 +122,7 @@ _TASKS_BY_ID = (
 _INSERT_COMMENT = (
     insert(_comments)
     .values({c: _param(_comments, c) for c in ("task_id", "author_id", "create_date", "body")})
-    .returning(_comments.c.id)
+    .returning(_comments.c.id, sort_by_parameter_order=True)
 )
 
 
@@ -182,27 +184,59 @@ async def save_task(
     await _index_people(session, task, new=False, existing=people)
 
 
+async def save_locked_tasks(session: AsyncSession, saves: Sequence[LockedTask]) -> None:
+    """Write changed tasks loaded with :func:`lock_tasks`, each with the ``task_people`` rows
+    read then, and their ``last_note_id`` as set on the task: one statement for the tasks and
+    at most two for the whole index, however many tasks."""
+    if not saves:
+        return
+    await session.execute(
+        _UPDATE_TASK_AND_NOTE,
+        [{**_columns(task), "p_last_note_id": task.last_note_id} for task, _ in saves],
+    )
+    stale: list[dict[str, Any]] = []
+    missing: list[dict[str, Any]] = []
+    for task, existing in saves:
+        gone, added = _people_diff(task, existing)
+        stale += ({"p_id": task.id, "p_person_id": pid} for pid in gone)
+        missing += ({"task_id": task.id, "person_id": pid, "kind": kind} for pid, kind in added)
+    if stale:
+        await session.execute(_DELETE_INBOX_ROW, stale)
+    if missing:
+        await session.execute(_INSERT_PEOPLE, missing)
+
+
 _PEOPLE_SEPARATOR = ","
 _KIND_SEPARATOR = ":"
 
 
 def _people_of_task_packed() -> Any:
-    """The task's index rows as one string ``kind:person_id,...`` (a scalar subquery)."""
+    """The task's index rows as one string ``kind:person_id,...`` (a correlated subquery)."""
     entry = _task_people.c.kind + _KIND_SEPARATOR + sql_cast(_task_people.c.person_id, String)
     return (
         select(func.aggregate_strings(entry, _PEOPLE_SEPARATOR))
-        .where(_task_people.c.task_id == _TASK_ID)
+        .where(_task_people.c.task_id == _tasks.c.id)
         .scalar_subquery()
         .label("people")
     )
 
 
-_LOCK_TASK_SQLITE = (
+_TASK_IDS: Any = bindparam("p_ids", expanding=True)
+_LOCK_TASKS_SQLITE = (
     update(_tasks)
-    .where(_tasks.c.id == _TASK_ID)
+    .where(_tasks.c.id.in_(_TASK_IDS))
     .values(id=_tasks.c.id)
-    .returning(_tasks.c.doc, _tasks.c.last_note_id, _people_of_task_packed())
+    .returning(_tasks.c.id, _tasks.c.doc, _tasks.c.last_note_id, _people_of_task_packed())
 )
+_LOCK_TASKS_POSTGRESQL = (
+    select(_tasks.c.id, _tasks.c.doc, _tasks.c.last_note_id)
+    .where(_tasks.c.id.in_(_TASK_IDS))
+    .order_by(_tasks.c.id)
+    .with_for_update()
+)
+_PEOPLE_OF_TASKS = select(
+    _task_people.c.task_id, _task_people.c.person_id, _task_people.c.kind
+).where(_task_people.c.task_id.in_(_TASK_IDS))
 
 
 def _parse_people(packed: str | None) -> set[tuple[int, str]]:
@@ -213,29 +247,41 @@ def _parse_people(packed: str | None) -> set[tuple[int, str]]:
     return rows
 
 
-async def lock_task(
-    session: AsyncSession, task_id: int
-) -> tuple[TaskState, set[tuple[int, str]]] | None:
-    """Load a task for a change, locked until the transaction ends, with its ``task_people``
-    rows as ``(person_id, kind)``.
+LockedTask = tuple[TaskState, set[tuple[int, str]]]
+"""A task loaded for a change and its ``task_people`` rows as ``(person_id, kind)``."""
+
+
+async def lock_task(session: AsyncSession, task_id: int) -> LockedTask | None:
+    """Load a task for a change, locked until the transaction ends (see :func:`lock_tasks`)."""
+    return (await lock_tasks(session, [task_id])).get(task_id)
+
+
+async def lock_tasks(session: AsyncSession, task_ids: Iterable[int]) -> dict[int, LockedTask]:
+    """Load tasks for a change, locked until the transaction ends, with their ``task_people``
+    rows; unknown ids are left out.
 
     SQLite: one statement, a no-op ``UPDATE ... RETURNING`` that takes the write lock and reads
-    task and rows under it. PostgreSQL: ``SELECT ... FOR UPDATE``, then the rows in a second
-    statement: a subquery of the locking statement would see the rows as they were before it
-    waited for the lock, not as the writer it waited for left them.
+    tasks and rows under it. PostgreSQL: ``SELECT ... FOR UPDATE`` in id order (two writers
+    locking several tasks cannot deadlock each other), then the rows in a second statement: a
+    subquery of the locking statement would see the rows as they were before it waited for the
+    lock, not as the writer it waited for left them.
     """
-    params = {"p_id": task_id}
+    params = {"p_ids": sorted(set(task_ids))}
+    if not params["p_ids"]:
+        return {}
     if dialect_name(session) == "sqlite":
-        row = (await session.execute(_LOCK_TASK_SQLITE, params)).one_or_none()
-        if row is None:
-            return None
-        return _task_from_row(row.doc, row.last_note_id), _parse_people(row.people)
-    found = (await session.execute(_LOCK_TASK_POSTGRESQL, params)).one_or_none()
-    if found is None:
-        return None
-    rows = await session.execute(_PEOPLE_OF_TASK, params)
-    people = {(int(pid), kind) for pid, kind in rows}
-    return _task_from_row(found.doc, found.last_note_id), people
+        rows = await session.execute(_LOCK_TASKS_SQLITE, params)
+        return {
+            row.id: (_task_from_row(row.doc, row.last_note_id), _parse_people(row.people))
+            for row in rows
+        }
+    found = (await session.execute(_LOCK_TASKS_POSTGRESQL, params)).all()
+    if not found:
+        return {}
+    people: dict[int, set[tuple[int, str]]] = {row.id: set() for row in found}
+    for task_id, person_id, kind in await session.execute(_PEOPLE_OF_TASKS, params):
+        people[task_id].add((int(person_id), kind))
+    return {row.id: (_task_from_row(row.doc, row.last_note_id), people[row.id]) for row in found}
 
 
 def people_ids(rows: Iterable[tuple[int, str]], kind: str = INVOLVED) -> set[int]:
@@ -353,6 +399,17 @@ def people_of_task(task: TaskState) -> dict[str, set[int]]:
     return {INVOLVED: involved, INBOX: inbox}
 
 
+def _people_diff(
+    task: TaskState, existing: set[tuple[int, str]]
+) -> tuple[list[int], set[tuple[int, str]]]:
+    """Index rows to change for ``task``: inbox person ids to remove, ``(id, kind)`` to add."""
+    kinds = people_of_task(task)
+    wanted = {(pid, kind) for kind, ids in kinds.items() for pid in ids}
+    # "involved" only grows; other kinds this module does not manage are left alone
+    stale = [pid for pid, kind in existing - wanted if kind == INBOX]
+    return stale, wanted - existing
+
+
 async def _index_people(
     session: AsyncSession,
     task: TaskState,
@@ -362,18 +419,14 @@ async def _index_people(
 ) -> None:
     """Bring ``task_people`` in line with the task in at most three statements (none when
     nothing changed and the caller passes the ``existing`` rows)."""
-    kinds = people_of_task(task)
-    wanted = {(pid, kind) for kind, ids in kinds.items() for pid in ids}
     if existing is None:
         existing = set()
         if not new:
             rows = await session.execute(_PEOPLE_OF_TASK, {"p_id": task.id})
             existing = {(pid, kind) for pid, kind in rows}
-    # "involved" only grows; other kinds this function does not manage are left alone
-    stale = [pid for pid, kind in existing - wanted if kind == INBOX]
+    stale, missing = _people_diff(task, existing)
     if stale:
         await session.execute(_DELETE_INBOX, {"p_id": task.id, "p_person_ids": stale})
-    missing = wanted - existing
     if missing:
         await session.execute(
             _INSERT_PEOPLE,
@@ -477,18 +530,30 @@ async def add_comment(
 ) -> Comment:
     """Store a comment, set its id (also on the object passed) and the task's last_note_id
     (``set_last_note=False``: the caller writes it with ``save_task(..., last_note_id=)``)."""
-    params = {
-        "p_task_id": comment.task_id,
-        "p_author_id": comment.author_id,
-        "p_create_date": comment.create_date,
-        "p_body": comment.body,
-    }
-    comment.id = int((await session.execute(_INSERT_COMMENT, params)).scalar_one())
+    await add_comments(session, [comment])
     if set_last_note:
         await session.execute(
             _SET_LAST_NOTE, {"p_id": comment.task_id, "p_last_note_id": comment.id}
         )
     return comment
+
+
+async def add_comments(session: AsyncSession, comments: Sequence[Comment]) -> None:
+    """Store comments in one statement and set each one's id, in the order given."""
+    params = [
+        {
+            "p_task_id": comment.task_id,
+            "p_author_id": comment.author_id,
+            "p_create_date": comment.create_date,
+            "p_body": comment.body,
+        }
+        for comment in comments
+    ]
+    if not params:
+        return
+    ids = (await session.execute(_INSERT_COMMENT, params if len(params) > 1 else params[0])).all()
+    for comment, (comment_id,) in zip(comments, ids, strict=True):
+        comment.id = int(comment_id)
 
 
 async def update_comment(session: AsyncSession, comment: Comment) -> None:
