@@ -372,7 +372,7 @@ async def part_one(
     if profiler:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats("tottime").print_stats(45)
+        stats.sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(45)
         result["profile"] = out.getvalue()
     return result
 
