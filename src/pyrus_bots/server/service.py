@@ -72,11 +72,12 @@ async def create_task(
     """Create a simple or form task with its first comment (spec 4.2 ``POST /tasks``)."""
     task_id = await task_store.reserve_task_id(session)
     applied = engine.create_task(directory, author, request, now, task_id)
-    await task_store.insert_task(session, applied.task)
-    comment = await task_store.add_comment(session, applied.comment)
-    applied.task.last_note_id = comment.id
-    await enqueue_triggers(session, directory, applied.task, applied.events, author.id, now)
-    return applied.task, comment
+    # The task row, its people and its first comment (the row knows its last_note_id at once).
+    await task_store.insert_task(session, applied.task, first_comment=applied.comment)
+    await enqueue_triggers(
+        session, directory, applied.task, applied.events, author.id, now, fresh_task=True
+    )
+    return applied.task, applied.comment
 
 
 @dataclass(slots=True)

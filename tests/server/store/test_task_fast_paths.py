@@ -204,3 +204,49 @@ def test_compiled_codec_matches_the_generic_rules(task: TaskState) -> None:
     assert document == _generic_document(task)
     assert codec.from_document(TaskState, document) == codec._load(document, TaskState)
     assert codec.from_document(TaskState, document) == task
+
+
+# --- a new task with its first comment, and its deliveries -----------------------------------
+
+
+async def create_with_first_comment(database: Database, text: str) -> tuple[TaskState, Comment]:
+    async with database.session() as s, s.begin():
+        task = form_task(await tasks.reserve_task_id(s))
+        comment = Comment(task_id=task.id, author_id=1002, create_date=T0, body={"text": text})
+        await tasks.insert_task(s, task, first_comment=comment)
+    return task, comment
+
+
+async def test_new_task_carries_its_first_comment(seeded: Database) -> None:
+    plain = await new_task(seeded)
+    async with seeded.session() as s, s.begin():
+        task = form_task(await tasks.reserve_task_id(s))
+        first = Comment(task_id=task.id, author_id=1002, create_date=T0, body={"text": "hi"})
+        with statements(seeded) as seen:
+            await tasks.insert_task(s, task, first_comment=first)
+    # PostgreSQL: task, index and comment in one statement; SQLite: one each
+    assert len(seen) == (1 if seeded.dialect == "postgresql" else 3)
+    assert first.id is not None and task.last_note_id == first.id
+    assert await index_rows(seeded, task.id) == await index_rows(seeded, plain.id)
+    async with seeded.session() as s, s.begin():
+        stored = await tasks.get_task(s, task.id)
+        assert stored is not None and stored.last_note_id == first.id
+        [read] = await tasks.get_comments(s, task.id)
+        later = await tasks.add_comment(
+            s, Comment(task_id=task.id, author_id=2001, create_date=T0, body={"text": "next"})
+        )
+    assert (read.id, read.author_id, read.body) == (first.id, 1002, {"text": "hi"})
+    assert later.id is not None and later.id > first.id
+
+
+async def test_concurrent_new_tasks_get_their_own_first_comments(seeded: Database) -> None:
+    created = await asyncio.gather(
+        *(create_with_first_comment(seeded, f"task {n}") for n in range(8))
+    )
+    assert len({comment.id for _, comment in created}) == 8
+    async with seeded.session() as s:
+        for task, comment in created:
+            stored = await tasks.get_task(s, task.id)
+            [read] = await tasks.get_comments(s, task.id)
+            assert stored is not None and stored.last_note_id == read.id == comment.id
+            assert read.body == comment.body

@@ -53,3 +53,49 @@ async def test_expired_unknown_and_revoked_tokens(seeded: Database) -> None:
         assert await tokens.purge_expired_tokens(s, NOW + timedelta(seconds=11)) == 1
     assert await _error(seeded, kept, NOW) == "revoked_token"
     assert await _error(seeded, short, NOW) == "invalid_token"  # purged
+
+
+async def test_shared_admission_reads_the_token_and_counts_in_one_statement(
+    seeded: Database,
+) -> None:
+    if seeded.dialect != "postgresql":
+        pytest.skip("the shared API rate limit lives in PostgreSQL")
+    from sqlalchemy import event
+
+    from pyrus_bots.server.api.ratelimit import SharedRateLimiter
+    from pyrus_bots.server.store.counters import bump_directory_version
+
+    async with seeded.session() as s, s.begin():
+        token = await tokens.issue_token(s, 1001, ttl=60, now=NOW)
+        revoked = await tokens.issue_token(s, 1002, ttl=60, now=NOW)
+        await tokens.revoke_tokens(s, 1002)
+        version = await bump_directory_version(s)
+    limiter = SharedRateLimiter(seeded.engine, 2, 600.0)
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(seeded.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        first = await limiter.admit(token, "person:", NOW)
+    finally:
+        event.remove(seeded.engine.sync_engine, "before_cursor_execute", record)
+    assert len(seen) == 1
+    assert (first.person_id, first.directory_version) == (1001, version)
+    assert (first.decision.allowed, first.decision.remaining) == (True, 1)
+    # refused tokens raise as resolve_token does and count nothing
+    for bad, code, at in (
+        ("not-a-token", "invalid_token", NOW),
+        (revoked, "revoked_token", NOW),
+        (token, "expired_token", NOW + timedelta(seconds=60)),
+    ):
+        with pytest.raises(PyrusError) as error:
+            await limiter.admit(bad, "person:", at)
+        assert error.value.code == code
+    second = await limiter.admit(token, "person:", NOW + timedelta(seconds=1))
+    third = await limiter.admit(token, "person:", NOW + timedelta(seconds=2))
+    assert (second.decision.allowed, second.decision.remaining) == (True, 0)
+    assert (third.decision.allowed, third.decision.reset_after) == (False, 598)
+    # the same window as the per-key hit of other callers
+    assert (await limiter.hit("person:1001", NOW.timestamp() + 3)).allowed is False

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.server.api.middleware import RATE_LIMIT_STATE_KEY, BodyLimits
-from pyrus_bots.server.api.ratelimit import RateLimiter
+from pyrus_bots.server.api.ratelimit import RateLimiter, SharedRateLimiter
 from pyrus_bots.server.clock import Clock
 from pyrus_bots.server.settings import Settings
 from pyrus_bots.server.store import tokens
@@ -27,6 +27,9 @@ from pyrus_bots.server.workflow.state import Directory, Person
 
 ID_MAX = 2**63 - 1
 """Ids are 64-bit in the store; larger numbers are refused before they reach a query."""
+
+RATE_KEY_PREFIX = "person:"
+"""The API rate limit counts per person: key ``person:<id>``."""
 
 PathId = Annotated[int, Path(ge=1, le=ID_MAX)]
 """Handler parameter type for an object id in the path."""
@@ -51,6 +54,10 @@ class DirectoryCache:
                 self._directory = await load_directory(session)
                 self._version = version
             return self._directory
+
+    def cached(self, version: int) -> Directory | None:
+        """The snapshot when it is at ``version``, without touching the store."""
+        return self._directory if self._version == version else None
 
     def invalidate(self) -> None:
         self._directory = None
@@ -115,12 +122,22 @@ async def current_caller(request: Request) -> Caller:
     """FastAPI dependency: resolve the bearer token, count the request against the limit."""
     state = api_state(request)
     token = bearer_token(request)
-    async with state.database.session() as session:
-        person_id, version = await tokens.resolve_token_and_directory_version(
-            session, token, state.clock.now()
-        )
-        directory = await state.directories.get(session, version)
-    decision = await state.limiter.hit(f"person:{person_id}", state.clock.now().timestamp())
+    limiter = state.limiter
+    if isinstance(limiter, SharedRateLimiter):
+        # PostgreSQL: token, directory version and rate count in one autocommitted statement.
+        admitted = await limiter.admit(token, RATE_KEY_PREFIX, state.clock.now())
+        person_id, decision = admitted.person_id, admitted.decision
+        directory = state.directories.cached(admitted.directory_version)
+        if directory is None:
+            async with state.database.session() as session:
+                directory = await state.directories.get(session, admitted.directory_version)
+    else:
+        async with state.database.session() as session:
+            person_id, version = await tokens.resolve_token_and_directory_version(
+                session, token, state.clock.now()
+            )
+            directory = await state.directories.get(session, version)
+        decision = await limiter.hit(f"{RATE_KEY_PREFIX}{person_id}", state.clock.now().timestamp())
     setattr(request.state, RATE_LIMIT_STATE_KEY, decision)
     if not decision.allowed:
         raise PyrusError("too_many_requests", "too many requests, retry after the reset")

@@ -3,18 +3,21 @@
 Pyrus reports ``X-RateLimit-Reset`` as the seconds left in the current window, so the limiter
 counts in fixed windows that start at a user's first request. Two implementations sit behind
 :class:`RateLimiter`: in this process's memory (SQLite, one process) and in PostgreSQL
-(:class:`SharedRateLimiter`, one upsert per request, so the limit holds across API processes).
+(:class:`SharedRateLimiter`, one upsert per request, so the limit holds across API processes;
+the same statement resolves the caller's token, see :meth:`SharedRateLimiter.admit`).
 ``now`` is epoch seconds from the platform clock, comparable between processes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from pyrus_bots.server.store.shared_limits import SharedRateWindows, seconds_left
+from pyrus_bots.server.store import tokens
+from pyrus_bots.server.store.shared_limits import SharedRateWindows, WindowCount, seconds_left
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +90,34 @@ class SharedRateLimiter:
         self._windows = SharedRateWindows(engine, window)
 
     async def hit(self, key: str, now: float) -> RateDecision:
-        counted = await self._windows.hit(key, now)
+        return self._decide(await self._windows.hit(key, now), now)
+
+    async def admit(self, token: str, key_prefix: str, now: datetime) -> Admitted:
+        """Resolve a bearer token (raising as ``tokens.resolve_token`` does), read the
+        directory version and count the request of key ``key_prefix + person id``, in one
+        round trip: what :func:`~pyrus_bots.server.api.context.current_caller` needs."""
+        stamp = now.timestamp()
+        found = await self._windows.admit(tokens.hash_token(token), key_prefix, now, stamp)
+        if found is None:
+            raise tokens.unknown_token()
+        refusal = tokens.token_refusal(revoked=found.revoked, expired=found.expired)
+        if refusal is not None or found.counted is None:
+            raise refusal or tokens.unknown_token()
+        return Admitted(
+            found.person_id, found.directory_version, self._decide(found.counted, stamp)
+        )
+
+    def _decide(self, counted: WindowCount, now: float) -> RateDecision:
         reset_after = seconds_left(counted.started, self.window, now)
         if counted.count > self.limit:
             return RateDecision(False, self.limit, 0, reset_after)
         return RateDecision(True, self.limit, self.limit - counted.count, reset_after)
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """An accepted token's person, the directory version and the request's rate decision."""
+
+    person_id: int
+    directory_version: int
+    decision: RateDecision

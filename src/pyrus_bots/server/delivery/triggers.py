@@ -48,19 +48,27 @@ async def enqueue_triggers(
     events: Sequence[Event],
     author_id: int,
     now: datetime,
+    *,
+    fresh_task: bool = False,
 ) -> None:
     """Write one pending delivery per bot that these events concern (DESIGN.md 3.4).
 
     Called by every code path that changes a task, inside the same transaction as the change.
     A newer trigger for a (bot, task) pair that still waits replaces the waiting one; a paused
-    pair starts a new series.
+    pair starts a new series. ``fresh_task``: the task was created in this transaction, so
+    there is nothing to replace or unpause (see ``outbox.enqueue``).
     """
     calls = bots_to_call(directory, None, task, list(events), author_id)
+    notified = False
     for bot_id, event in calls:
         if bot_id == author_id:
             continue  # a bot's own comment never triggers itself
-        await outbox.enqueue(session, bot_id=bot_id, task_id=task.id, event=event, now=now)
+        await outbox.enqueue(
+            session, bot_id=bot_id, task_id=task.id, event=event, now=now, fresh_task=fresh_task
+        )
+        notified = fresh_task  # that insert carried the notification (see outbox.enqueue)
     if calls:
         # Workers in other processes wake when this transaction commits (PostgreSQL).
-        await notify_deliveries(session)
+        if not notified:
+            await notify_deliveries(session)
         _wake_after_commit(session)

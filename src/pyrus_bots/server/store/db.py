@@ -29,8 +29,8 @@ Dialect = Literal["sqlite", "postgresql"]
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 0x70797275_7301  # pg_advisory_lock key held while migrating
 SQLITE_BUSY_TIMEOUT_MS = 30_000  # wait this long for another writer before "database is locked"
-PG_POOL_SIZE = 10
-PG_MAX_OVERFLOW = 20
+PG_POOL_SIZE = 20  # kept open: a busy process reuses them instead of opening overflow ones
+PG_MAX_OVERFLOW = 10  # at most 30 connections per process, as before
 PG_POOL_RECYCLE = 1800.0  # seconds; renew connections before server-side idle limits
 
 

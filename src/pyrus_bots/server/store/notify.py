@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, func, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +36,13 @@ async def notify_deliveries(session: AsyncSession) -> None:
     """
     if dialect_name(session) == "postgresql":
         await session.execute(text(f"NOTIFY {CHANNEL}"))
+
+
+def notify_expression() -> ColumnElement[Any]:
+    """``pg_notify`` on the deliveries channel as an SQL expression (PostgreSQL), the same
+    notification as :func:`notify_deliveries`: a statement that writes deliveries can carry it
+    (e.g. in ``RETURNING``) and spare the transaction the separate ``NOTIFY`` round trip."""
+    return func.pg_notify(CHANNEL, "")
 
 
 class DeliveryListener:

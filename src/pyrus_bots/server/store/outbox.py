@@ -41,6 +41,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from pyrus_bots.server.store.dialects import dialect_name
 from pyrus_bots.server.store.models import Base, BigId, UTCDateTime
+from pyrus_bots.server.store.notify import notify_expression
 
 DeliveryState = Literal["pending", "done", "failed", "superseded"]
 """``pending`` waits or is in flight; ``done`` got a 2XX (applied or not); ``failed`` ended a
@@ -150,13 +151,65 @@ class PausedBot(Base):
 # --- writing triggers ------------------------------------------------------------------------
 
 
+_deliveries = cast(Table, Delivery.__table__)
+_INSERT_FRESH_SQLITE = (
+    insert(_deliveries)
+    .values(
+        bot_id=bindparam("p_bot_id"),
+        task_id=bindparam("p_task_id"),
+        event=bindparam("p_event"),
+        state=PENDING,
+        attempts=0,
+        series=1,
+        replaced=0,
+        created_at=bindparam("p_now", type_=UTCDateTime()),
+        trigger_at=bindparam("p_now", type_=UTCDateTime()),
+        due_at=bindparam("p_now", type_=UTCDateTime()),
+        updated_at=bindparam("p_now", type_=UTCDateTime()),
+    )
+    .returning(_deliveries.c.id)
+)
+# PostgreSQL: the row notifies the listening workers itself (see ``notify_expression``).
+_INSERT_FRESH_POSTGRESQL = _INSERT_FRESH_SQLITE.returning(notify_expression())
+
+
 async def enqueue(
-    session: AsyncSession, *, bot_id: int, task_id: int, event: str, now: datetime
+    session: AsyncSession,
+    *,
+    bot_id: int,
+    task_id: int,
+    event: str,
+    now: datetime,
+    fresh_task: bool = False,
 ) -> Delivery:
     """Write a pending delivery, or fold the trigger into one that waits and is not in flight.
 
     The pair's pause, if any, ends: a new trigger starts a new series of attempts.
+
+    ``fresh_task``: the task was created in this transaction, so no row of the pair exists
+    (paused or waiting) and the delivery is inserted at once, in one statement, which on
+    PostgreSQL also notifies listening workers as ``notify_deliveries`` would. The row returned
+    then describes the delivery without belonging to the session.
     """
+    if fresh_task:
+        params = {"p_bot_id": bot_id, "p_task_id": task_id, "p_event": event, "p_now": now}
+        postgresql = dialect_name(session) == "postgresql"
+        statement = _INSERT_FRESH_POSTGRESQL if postgresql else _INSERT_FRESH_SQLITE
+        delivery_id = (await session.execute(statement, params)).scalars().one()
+        return Delivery(
+            id=int(delivery_id),
+            bot_id=bot_id,
+            task_id=task_id,
+            event=event,
+            state=PENDING,
+            attempts=0,
+            series=1,
+            replaced=0,
+            created_at=now,
+            trigger_at=now,
+            due_at=now,
+            updated_at=now,
+        )
     await session.execute(
         delete(PausedPair).where(PausedPair.bot_id == bot_id, PausedPair.task_id == task_id)
     )

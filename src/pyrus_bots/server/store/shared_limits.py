@@ -7,7 +7,8 @@ across processes. Times are epoch seconds from the platform clock: every process
 runs on hosts with synchronised clocks, as PostgreSQL deployments already require for leases.
 
 - ``api_rate_windows``: one fixed window per key (``limit`` requests per ``window`` seconds from
-  the key's first request), counted by an upsert.
+  the key's first request), counted by an upsert; for API requests the same statement reads the
+  caller's token and the directory version (:meth:`SharedRateWindows.admit`).
 - ``bot_call_slots``: ``limit`` slots per bot. A call takes a slot whose ``free_at`` has passed and
   holds it until the call ends; the slot becomes free ``window`` seconds after the call ended. So
   two calls on one slot reach the bot at least ``window`` seconds apart, and no window of
@@ -19,11 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import BigInteger, Float, Index, Integer, String, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pyrus_bots.server.store.counters import DIRECTORY_VERSION
 from pyrus_bots.server.store.models import Base
 
 EXPIRED_SWEEP_EVERY = 1000
@@ -60,6 +63,31 @@ _HIT = text(
     """
 )
 _SWEEP = text("DELETE FROM api_rate_windows WHERE started <= :before")
+# Every API request: read the token and the directory version, and count the request of a
+# token that is accepted, in one autocommitted statement (one round trip, one connection use).
+# A refused token counts nothing; the caller raises its error from the row.
+_ADMIT = text(
+    """
+    WITH caller AS (
+        SELECT t.person_id, t.revoked, t.expires <= CAST(:now_at AS timestamptz) AS expired,
+               (SELECT c.value FROM counters AS c WHERE c.name = :counter) AS directory_version
+        FROM tokens AS t WHERE t.token_hash = :token_hash
+    ), hit AS (
+        INSERT INTO api_rate_windows AS w (key, started, count)
+        SELECT CAST(:key_prefix AS text) || caller.person_id, CAST(:now AS float8), 1
+        FROM caller WHERE NOT caller.revoked AND NOT caller.expired
+        ON CONFLICT (key) DO UPDATE SET
+            started = CASE WHEN w.started <= CAST(:now AS float8) - CAST(:window AS float8)
+                      THEN CAST(:now AS float8) ELSE w.started END,
+            count = CASE WHEN w.started <= CAST(:now AS float8) - CAST(:window AS float8)
+                    THEN 1 ELSE w.count + 1 END
+        RETURNING started, count
+    )
+    SELECT caller.person_id, caller.revoked, caller.expired, caller.directory_version,
+           hit.started AS hit_started, hit.count AS hit_count
+    FROM caller LEFT JOIN hit ON true
+    """
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +113,50 @@ class SharedRateWindows:
             if self._hits % EXPIRED_SWEEP_EVERY == 0:
                 await conn.execute(_SWEEP, {"before": now - self.window})
         return WindowCount(started=float(started), count=int(count))
+
+    async def admit(
+        self, token_hash: str, key_prefix: str, now_at: datetime, now: float
+    ) -> Admission | None:
+        """Read the token ``token_hash`` (``None`` when unknown) with the directory version,
+        and when it is neither revoked nor expired at ``now_at``, count a hit of key
+        ``key_prefix + person_id`` at ``now`` (epoch seconds): one round trip."""
+        async with self._engine.connect() as conn:
+            params = {
+                "token_hash": token_hash,
+                "counter": DIRECTORY_VERSION,
+                "key_prefix": key_prefix,
+                "now_at": now_at,
+                "now": now,
+                "window": self.window,
+            }
+            row = (await conn.execute(_ADMIT, params)).one_or_none()
+            if row is None:
+                return None
+            counted = None
+            if row.hit_started is not None:
+                counted = WindowCount(started=float(row.hit_started), count=int(row.hit_count))
+                self._hits += 1
+                if self._hits % EXPIRED_SWEEP_EVERY == 0:
+                    await conn.execute(_SWEEP, {"before": now - self.window})
+        return Admission(
+            person_id=int(row.person_id),
+            revoked=bool(row.revoked),
+            expired=bool(row.expired),
+            directory_version=int(row.directory_version or 0),
+            counted=counted,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A stored token as :meth:`SharedRateWindows.admit` read it, and the request's count."""
+
+    person_id: int
+    revoked: bool
+    expired: bool
+    directory_version: int
+    counted: WindowCount | None
+    """``None`` when the token is refused (nothing was counted)."""
 
 
 _ENSURE_SLOTS = text(

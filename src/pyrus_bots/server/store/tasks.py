@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
     CompoundSelect,
     String,
     Table,
@@ -28,6 +30,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy import (
@@ -119,6 +122,69 @@ _TASKS_BY_ID = (
     .where(_tasks.c.id.in_(bindparam("p_ids", expanding=True)))
     .order_by(_tasks.c.id)
 )
+# A new task's first comment: its id is drawn while the task row is written, so the row carries
+# its ``last_note_id`` from the start (no UPDATE afterwards); the comment is then written with it.
+_NEXT_COMMENT_ID_POSTGRESQL = func.nextval(
+    func.pg_get_serial_sequence(_comments.name, _comments.c.id.name)
+)
+# SQLite: comments.id is a plain INTEGER PRIMARY KEY, which takes the largest id plus one; an
+# INSERT runs under the database write lock, so no other writer can take that id meanwhile.
+_NEXT_COMMENT_ID_SQLITE = select(func.coalesce(func.max(_comments.c.id), 0) + 1).scalar_subquery()
+_INSERT_TASK_NEXT_NOTE = {
+    dialect: insert(_tasks)
+    .values({c: _param(_tasks, c) for c in ("id", *_TASK_COLUMNS)})
+    .values(last_note_id=next_id)
+    for dialect, next_id in (
+        ("postgresql", _NEXT_COMMENT_ID_POSTGRESQL),
+        ("sqlite", _NEXT_COMMENT_ID_SQLITE),
+    )
+}
+_INSERT_COMMENT_WITH_ID = insert(_comments).values(
+    {c: _param(_comments, c) for c in ("id", "task_id", "author_id", "create_date", "body")}
+)
+
+
+def _insert_new_task_postgresql() -> Any:
+    """PostgreSQL: the task row, its people (two arrays) and its first comment in one statement
+    (data-modifying CTEs; the foreign keys are checked when the whole statement has run)."""
+    task = (
+        _INSERT_TASK_NEXT_NOTE["postgresql"]
+        .returning(_tasks.c.id.label("task_id"), _tasks.c.last_note_id)
+        .cte("new_task")
+    )
+    people = (
+        func.unnest(
+            bindparam("p_people_ids", type_=ARRAY(BigInteger)),
+            bindparam("p_people_kinds", type_=ARRAY(String)),
+        )
+        .table_valued("person_id", "kind")
+        .render_derived(name="people")
+    )
+    index = (
+        insert(_task_people)
+        .from_select(
+            ["task_id", "person_id", "kind"],
+            select(task.c.task_id, people.c.person_id, people.c.kind).select_from(
+                task.join(people, true())
+            ),
+        )
+        .cte("new_people")
+    )
+    note = insert(_comments).from_select(
+        ["id", "task_id", "author_id", "create_date", "body"],
+        select(
+            task.c.last_note_id,
+            task.c.task_id,
+            bindparam("p_note_author_id", type_=_comments.c.author_id.type),
+            bindparam("p_note_create_date", type_=_comments.c.create_date.type),
+            bindparam("p_note_body", type_=_comments.c.body.type),
+        ),
+    )
+    return select(task.c.last_note_id).add_cte(index, note.cte("new_note"))
+
+
+_INSERT_NEW_TASK_POSTGRESQL = _insert_new_task_postgresql()
+_INSERT_TASK_SQLITE = _INSERT_TASK_NEXT_NOTE["sqlite"].returning(_tasks.c.last_note_id)
 _INSERT_COMMENT = (
     insert(_comments)
     .values({c: _param(_comments, c) for c in ("task_id", "author_id", "create_date", "body")})
@@ -157,10 +223,43 @@ def _columns(task: TaskState) -> dict[str, Any]:
     }
 
 
-async def insert_task(session: AsyncSession, task: TaskState) -> None:
-    """Store a new task (its id comes from ``reserve_task_id``)."""
-    await session.execute(_INSERT_TASK, {**_columns(task), "p_last_note_id": task.last_note_id})
-    await _index_people(session, task, new=True)
+async def insert_task(
+    session: AsyncSession, task: TaskState, *, first_comment: Comment | None = None
+) -> None:
+    """Store a new task (its id comes from ``reserve_task_id``).
+
+    ``first_comment``: store it too, as ``add_comment`` would (its id set, and the task's
+    ``last_note_id`` on the object and in the row), in fewer statements than the two calls:
+    one on PostgreSQL (task, index rows and comment), three on SQLite (no UPDATE afterwards).
+    """
+    if first_comment is None:
+        params = {**_columns(task), "p_last_note_id": task.last_note_id}
+        await session.execute(_INSERT_TASK, params)
+        await _index_people(session, task, new=True)
+        return
+    if dialect_name(session) == "postgresql":
+        _, missing = _people_diff(task, set())
+        params = {
+            **_columns(task),
+            "p_people_ids": [pid for pid, _ in missing],
+            "p_people_kinds": [kind for _, kind in missing],
+            "p_note_author_id": first_comment.author_id,
+            "p_note_create_date": first_comment.create_date,
+            "p_note_body": first_comment.body,
+        }
+        note_id = (await session.execute(_INSERT_NEW_TASK_POSTGRESQL, params)).scalar_one()
+    else:
+        note_id = (await session.execute(_INSERT_TASK_SQLITE, _columns(task))).scalar_one()
+        await _index_people(session, task, new=True)
+        params = {
+            "p_id": note_id,
+            "p_task_id": first_comment.task_id,
+            "p_author_id": first_comment.author_id,
+            "p_create_date": first_comment.create_date,
+            "p_body": first_comment.body,
+        }
+        await session.execute(_INSERT_COMMENT_WITH_ID, params)
+    first_comment.id = task.last_note_id = int(note_id)
 
 
 async def save_task(

@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Result, delete, insert, select, update
+from sqlalchemy import CursorResult, Result, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol.errors import PyrusError
@@ -52,28 +52,44 @@ async def resolve_token(session: AsyncSession, token: str, now: datetime) -> int
     return person_id
 
 
+# Built once: constructing the statement per request costs about as much as running it.
+_RESOLVE = select(
+    TokenRow.person_id,
+    TokenRow.expires,
+    TokenRow.revoked,
+    select(Counter.value)
+    .where(Counter.name == DIRECTORY_VERSION)
+    .scalar_subquery()
+    .label("directory_version"),
+).where(TokenRow.token_hash == bindparam("p_token_hash"))
+
+
 async def resolve_token_and_directory_version(
     session: AsyncSession, token: str, now: datetime
 ) -> tuple[int, int]:
     """``resolve_token`` and the directory version (``store.directory``) in one round trip:
     every API request needs both. Raises as ``resolve_token`` does."""
-    version = (
-        select(Counter.value).where(Counter.name == DIRECTORY_VERSION).scalar_subquery()
-    ).label("directory_version")
-    row = (
-        await session.execute(
-            select(TokenRow.person_id, TokenRow.expires, TokenRow.revoked, version).where(
-                TokenRow.token_hash == hash_token(token)
-            )
-        )
-    ).one_or_none()
+    row = (await session.execute(_RESOLVE, {"p_token_hash": hash_token(token)})).one_or_none()
     if row is None:
-        raise PyrusError("invalid_token", "the access token is not valid")
-    if row.revoked:
-        raise PyrusError("revoked_token", "the access token has been revoked")
-    if row.expires <= now:
-        raise PyrusError("expired_token", "the access token has expired")
+        raise unknown_token()
+    refusal = token_refusal(revoked=row.revoked, expired=row.expires <= now)
+    if refusal is not None:
+        raise refusal
     return int(row.person_id), int(row.directory_version or 0)
+
+
+def unknown_token() -> PyrusError:
+    return PyrusError("invalid_token", "the access token is not valid")
+
+
+def token_refusal(*, revoked: bool, expired: bool) -> PyrusError | None:
+    """Why a stored token is refused (``revoked_token`` before ``expired_token``); ``None`` when
+    it is accepted. Shared with the PostgreSQL admission statement (``store.shared_limits``)."""
+    if revoked:
+        return PyrusError("revoked_token", "the access token has been revoked")
+    if expired:
+        return PyrusError("expired_token", "the access token has expired")
+    return None
 
 
 async def revoke_tokens(session: AsyncSession, person_id: int) -> int:
