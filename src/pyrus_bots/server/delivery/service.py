@@ -60,7 +60,7 @@ ERROR_BACKOFF = 5.0  # seconds before a delivery that hit an internal error is t
 WORKER_DB_SLOTS = 8  # transactions of attempts at once: the rest of the pool stays for the API
 STOP_GRACE = 1.0  # seconds beyond the bot timeout that stop() waits for attempts in flight
 SHARED_LIMIT_MIN_WAIT = 0.02  # seconds before asking again for a call slot another took
-FINISH_BATCH = 200  # answered attempts recorded (and replies applied) in one transaction at most
+FINISH_BATCH = 64  # answered attempts per transaction: more saves little and blocks the loop longer
 TOKEN_REUSE_MARGIN = 60.0  # a cached webhook token is replaced this long before it would be
 # valid less than the hour DESIGN.md 3.4 promises
 
@@ -313,6 +313,8 @@ class DeliveryService:
             next_due = None
             if len(rows) < capacity:
                 next_due = await outbox.next_due_at(session, now=now, blocked_bot_ids=unavailable)
+        if flights and self._shared_calls is not None:
+            await self._take_call_slots(self._shared_calls, flights)
         for flight in flights:
             self._launch(flight)
         if len(rows) >= capacity:
@@ -323,6 +325,21 @@ class DeliveryService:
         if next_rate_free is not None:
             delay = min(delay, next_rate_free - mono)
         return max(delay, 0.005)
+
+    async def _take_call_slots(self, limit: SharedBotCallLimit, flights: list[_Flight]) -> None:
+        """Take the call slots of a claim's flights in one statement; a flight left without one
+        (another worker took it meanwhile) asks again on its own before sending."""
+        try:
+            granted = await limit.acquire_many(
+                Counter(f.bot_id for f in flights), self.clock.now().timestamp()
+            )
+        except Exception:
+            log.exception("taking bot call slots failed; each call asks for its own")
+            return
+        for flight in flights:
+            slots = granted.get(flight.bot_id)
+            if slots:
+                flight.slot = slots.pop()
 
     async def _bot_states(self, session: AsyncSession) -> tuple[set[int], set[int]]:
         """All bot ids, and those whose triggers must wait (disabled, no hook URL, paused).
@@ -370,11 +387,11 @@ class DeliveryService:
             result = await self._client.post(
                 prepared.webhook.url, prepared.webhook.body, prepared.webhook.headers
             )
-            await self._release_call(flight)
             finished = _Finished(flight, prepared, result, started_at, waited)
             if result.ok:
                 await self._finisher.submit(finished)  # with other answers, in one transaction
             else:
+                await self._release_call(flight)
                 await self._finish_alone(finished)
         except _Skip as skip:
             log.info("delivery %d waits: %s", flight.delivery_id, skip)
@@ -435,7 +452,7 @@ class DeliveryService:
             prepared = self._build(flight, flight.source)
             flight.source = None
         waited = 0.0
-        while True:
+        while flight.slot is None:  # most flights got theirs with the claim
             now = self.clock.now()
             grant = await limit.acquire(flight.bot_id, now.timestamp())
             if grant.slot is not None:
@@ -453,6 +470,20 @@ class DeliveryService:
         if limited_at is not None and limited_at >= flight.due_at:
             waited = max(waited, (self.clock.now() - flight.due_at).total_seconds())
         return prepared, waited
+
+    async def _release_calls(self, flights: list[_Flight]) -> None:
+        """The calls of these flights ended: their slots free one window from now (together)."""
+        held = [f for f in flights if f.slot is not None]
+        if self._shared_calls is None or not held:
+            return
+        ended = self.clock.now().timestamp()
+        calls = [(f.bot_id, f.slot, ended) for f in held if f.slot is not None]
+        for flight in held:
+            flight.slot = None
+        try:
+            await self._shared_calls.release_many(calls)
+        except Exception:
+            log.exception("releasing bot call slots failed; they free after the longest call")
 
     async def _release_call(self, flight: _Flight) -> None:
         """The call ended (or never went): its slot frees one window from now."""
@@ -570,6 +601,7 @@ class DeliveryService:
     async def _finish_alone(self, finished: _Finished) -> None:
         """Record one attempt, apply its reply and complete or reschedule: one transaction."""
         flight, result = finished.flight, finished.result
+        await self._release_call(flight)
         async with self._db_slots:
             now = self.clock.now()
             reply = ReplyOutcome(result.outcome, result.detail)
@@ -600,6 +632,7 @@ class DeliveryService:
         async with self._db_slots:
             now = self.clock.now()
             async with self.database.session() as session, session.begin():
+                answered = batch
                 held = await outbox.lock_leased_many(
                     session, {f.flight.delivery_id: f.flight.token for f in batch}
                 )
@@ -625,6 +658,7 @@ class DeliveryService:
                 )
         for finished, reply in zip(batch, replies, strict=True):
             self._observe(reply.outcome, finished.result, finished.waited)
+        await self._release_calls([f.flight for f in answered])
 
     def _lease_lost(self, flight: _Flight) -> None:
         log.warning(

@@ -18,7 +18,7 @@ runs on hosts with synchronised clocks, as PostgreSQL deployments already requir
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -188,6 +188,22 @@ _ACQUIRE = text(
 _RELEASE = text(
     "UPDATE bot_call_slots SET free_at = :free_at WHERE bot_id = :bot_id AND slot = :slot"
 )
+_ACQUIRE_MANY = text(
+    """
+    WITH pick AS (
+        SELECT s.bot_id, s.slot
+        FROM unnest(CAST(:bot_ids AS bigint[]), CAST(:counts AS integer[])) AS w(bot_id, n)
+        CROSS JOIN LATERAL (
+            SELECT bot_id, slot FROM bot_call_slots
+            WHERE bot_id = w.bot_id AND free_at <= :now
+            ORDER BY free_at LIMIT w.n FOR UPDATE SKIP LOCKED
+        ) AS s
+    )
+    UPDATE bot_call_slots AS s SET free_at = :hold_until FROM pick
+    WHERE s.bot_id = pick.bot_id AND s.slot = pick.slot
+    RETURNING s.bot_id, s.slot
+    """
+)
 _AVAILABLE = text(
     """
     SELECT bot_id, count(*) FILTER (WHERE free_at <= :at) AS free, min(free_at) AS next_free
@@ -245,6 +261,38 @@ class SharedBotCallLimit:
             return SlotGrant(slot=int(row.slot), retry_at=now)
         next_free = float(row.next_free) if row.next_free is not None else now
         return SlotGrant(slot=None, retry_at=max(next_free, now))
+
+    async def acquire_many(self, wanted: Mapping[int, int], now: float) -> dict[int, list[int]]:
+        """Take up to ``wanted[bot]`` slots per bot for calls starting now, in one statement (a
+        claim's batch); fewer when other workers took them meanwhile."""
+        wanted = {bot_id: n for bot_id, n in wanted.items() if n > 0}
+        if not wanted:
+            return {}
+        params = {
+            "bot_ids": list(wanted),
+            "counts": list(wanted.values()),
+            "now": now,
+            "hold_until": now + self.hold + self.window,
+        }
+        granted: dict[int, list[int]] = {}
+        async with self._engine.connect() as conn:
+            for bot_id in wanted:
+                await self._ensure(conn, bot_id)
+            for bot_id, slot in await conn.execute(_ACQUIRE_MANY, params):
+                granted.setdefault(int(bot_id), []).append(int(slot))
+        return granted
+
+    async def release_many(self, calls: Sequence[tuple[int, int, float]]) -> None:
+        """Calls ``(bot, slot, finished)`` ended: each slot frees ``window`` seconds after."""
+        if calls:
+            async with self._engine.connect() as conn:
+                await conn.execute(
+                    _RELEASE,
+                    [
+                        {"bot_id": bot_id, "slot": slot, "free_at": finished + self.window}
+                        for bot_id, slot, finished in calls
+                    ],
+                )
 
     async def release(self, bot_id: int, slot: int, finished: float) -> None:
         """The call on ``slot`` ended at ``finished``: the slot frees ``window`` seconds later."""
