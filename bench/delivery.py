@@ -43,6 +43,7 @@ import aiohttp
 import asyncpg
 import orjson
 from aiohttp import web
+from cpu_meter import CpuMeter, bot_pid  # type: ignore[import-not-found]
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -338,7 +339,13 @@ async def part_one(
             await seed(database, bot_port, bots=1)
             task_ids = await create_tasks(database, tasks, bots=1)
             payloads = await signed_payloads(database, task_ids, bot_port)
+            bot = bot_pid(bot_port)
+            parties = {"this process": [os.getpid()], "bot": [bot] if bot else []}
+            db_name = str(make_url(url).database) if kind == "postgresql" else ""
+            bare_meter = CpuMeter(parties, db_name)
+            bare_meter.start()
             bare = await bare_loop(payloads, concurrency)
+            bare_meter.stop()
             settings = Settings(
                 db=url,
                 bot_concurrency=concurrency,
@@ -349,10 +356,13 @@ async def part_one(
             profiler = cProfile.Profile() if profile else None
             if profiler:
                 profiler.enable()
+            meter = CpuMeter(parties, db_name)
+            meter.start()
             cpu_before = time.process_time()
             await service.start()
             elapsed = await wait_done(database, tasks, within=600)
             cpu = time.process_time() - cpu_before
+            meter.stop()
             if profiler:
                 profiler.disable()
             await service.stop()
@@ -367,6 +377,9 @@ async def part_one(
         "bare": bare,
         "moved": moved,
         "cpu_ms_per_task": cpu * 1000 / tasks,
+        # CPU ms per task by party (from /proc): what the two cores spend on one delivery
+        "party_cpu_ms": {k: v * 1000 / tasks for k, v in meter.spent.items()},
+        "bare_party_cpu_ms": {k: v * 1000 / tasks for k, v in bare_meter.spent.items()},
         "load": os.getloadavg()[0],
     }
     if profiler:
@@ -575,6 +588,24 @@ def report(results: dict[str, list[dict[str, Any]]]) -> str:
                 f"{r['bare']:.0f} | {r['rate'] / r['bare']:.1%} | {r['cpu_ms_per_task']:.1f} | "
                 f"{r['moved']} |"
             )
+        lines += [
+            "",
+            "CPU ms per task by party during (1) (from /proc; two cores give at most 2 ms of CPU "
+            "per ms of wall time):",
+            "",
+            "| run | this process (worker or bare loop) | bot | PostgreSQL | total |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        for r in results["1"]:
+            for label, spent in (
+                ("platform", r["party_cpu_ms"]),
+                ("bare loop", r["bare_party_cpu_ms"]),
+            ):
+                own, bot, pg = (spent.get(k, 0.0) for k in ("this process", "bot", "postgresql"))
+                lines.append(
+                    f"| {r['db']}, {label} | {own:.2f} | {bot:.2f} | {pg:.2f} | "
+                    f"{own + bot + pg:.2f} |"
+                )
         lines.append("")
     if results.get("phases"):
         labels = [k for k in results["phases"][0] if k != "db"]
