@@ -39,7 +39,6 @@ async def _claim(
             token_prefix=owner,
             lease_seconds=60,
             free_slots=free,
-            default_free=0,
             limit=limit,
             blocked_bot_ids=blocked,
         )
@@ -73,7 +72,6 @@ async def test_two_open_claims_never_share_a_row(database: Database) -> None:
             token_prefix="a",
             lease_seconds=60,
             free_slots={1: 8},
-            default_free=0,
             limit=8,
         )
         if database.dialect == "sqlite":
@@ -88,7 +86,6 @@ async def test_two_open_claims_never_share_a_row(database: Database) -> None:
                     token_prefix="b",
                     lease_seconds=60,
                     free_slots={1: 8},
-                    default_free=0,
                     limit=8,
                 )
     assert len(mine) == 8

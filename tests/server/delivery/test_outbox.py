@@ -43,7 +43,6 @@ async def test_newer_trigger_replaces_the_waiting_one(sqlite_database: Database)
             token_prefix="t",
             lease_seconds=60,
             free_slots={1: 5},
-            default_free=0,
             limit=10,
         )
     async with sqlite_database.session() as session, session.begin():

@@ -289,7 +289,6 @@ class DeliveryService:
                 token_prefix=f"{self.worker_id}:{self._claim_seq}",
                 lease_seconds=self.settings.worker_lease,
                 free_slots=free,
-                default_free=0,
                 limit=capacity,
                 blocked_bot_ids=unavailable,
             )
