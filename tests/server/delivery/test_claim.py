@@ -3,14 +3,18 @@ not yet due or a row in flight; two workers never lease the same row. Both datab
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from delivery_bots import ScriptedBot, respond
+from aiohttp import web
+from delivery_bots import Received, ScriptedBot, respond
 from delivery_platform import PlatformFactory
+from sqlalchemy import update
 
 from pyrus_bots.server.store import outbox
 from pyrus_bots.server.store.db import Database
+from pyrus_bots.server.store.outbox import Delivery
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
@@ -110,4 +114,43 @@ async def test_one_webhook_token_per_bot_until_its_key_changes(platform: Platfor
     newest = bot.received[-1]
     assert newest.json["access_token"] not in tokens
     assert newest.signed_by("a-new-secret")
+    await bot.stop()
+
+
+async def test_an_answer_after_the_lease_was_lost_changes_nothing(
+    platform: PlatformFactory,
+) -> None:
+    """Another worker took the row over while the call ran: the late answer is not recorded
+    and not applied, so the reply can only be applied by the lease's new holder."""
+    answering = asyncio.Event()
+
+    async def late(_: Received) -> web.StreamResponse:
+        await answering.wait()
+        return web.Response(body=orjson.dumps({"text": "late", "approval_choice": "approved"}))
+
+    bot = await ScriptedBot(late).start()
+    p = await platform(bot.url)
+    task_id = await p.create_task()
+
+    async def in_flight() -> bool:
+        return len(bot.received) == 1
+
+    await p.wait_for(in_flight, what="the call to reach the bot")
+    async with p.database.session() as session, session.begin():
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.task_id == task_id)
+            .values(lease_owner="another-worker", lease_token="another-worker:1")
+        )
+    answering.set()
+
+    async def released() -> bool:
+        return p.service.in_flight == 0
+
+    await p.wait_for(released, what="the worker to finish the call")
+    [row] = await p.deliveries(task_id)
+    assert row.state == "pending" and row.lease_token == "another-worker:1"
+    assert await p.attempts(task_id) == []
+    task, comments = await p.task(task_id)
+    assert task.current_step == 1 and all(c.body.get("text") != "late" for c in comments)
     await bot.stop()

@@ -631,33 +631,26 @@ class DeliveryService:
         async with self._db_slots:
             now = self.clock.now()
             async with self.database.session() as session, session.begin():
-                answered = batch
                 held = await outbox.lock_leased_many(
                     session, {f.flight.delivery_id: f.flight.token for f in batch}
                 )
-                for finished in batch:
-                    if finished.flight.delivery_id not in held:
-                        self._lease_lost(finished.flight)
-                batch = [f for f in batch if f.flight.delivery_id in held]
-                replies = await self._apply_replies(session, batch, now)
+                kept = [f for f in batch if f.flight.delivery_id in held]
+                replies = await self._apply_replies(session, kept, now)
+                done = list(zip(kept, replies, strict=True))
                 await outbox.record_attempts(
-                    session,
-                    [
-                        self._attempt_values(f, reply, now)
-                        for f, reply in zip(batch, replies, strict=True)
-                    ],
+                    session, [self._attempt_values(f, reply, now) for f, reply in done]
                 )
                 await outbox.complete_many(
                     session,
-                    [
-                        (f.flight.delivery_id, f.flight.number, reply.outcome)
-                        for f, reply in zip(batch, replies, strict=True)
-                    ],
+                    [(f.flight.delivery_id, f.flight.number, reply.outcome) for f, reply in done],
                     now,
                 )
-        for finished, reply in zip(batch, replies, strict=True):
+        for finished in batch:
+            if finished.flight.delivery_id not in held:
+                self._lease_lost(finished.flight)
+        for finished, reply in done:
             self._observe(reply.outcome, finished.result, finished.waited)
-        await self._release_calls([f.flight for f in answered])
+        await self._release_calls([f.flight for f in batch])
 
     def _lease_lost(self, flight: _Flight) -> None:
         log.warning(
