@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pyrus_bots.protocol.pyrus_json import dumps, is_empty, loads, omit_empty
+from pyrus_bots.protocol.models import FieldType
+from pyrus_bots.protocol.pyrus_json import dumps, dumps_clean, is_empty, loads, omit_empty
 from pyrus_bots.protocol.signature import sign, verify
 
 json_values = st.recursive(
@@ -38,6 +40,27 @@ def test_omit_empty_is_idempotent_and_complete(value: Any) -> None:
     assert omit_empty(cleaned) == cleaned
     assert not has_empty_dict_value(cleaned)
     assert loads(dumps(value)) == cleaned
+
+
+pyrus_values = st.recursive(
+    json_values
+    | st.datetimes(timezones=st.just(UTC))
+    | st.dates()
+    | st.decimals(allow_nan=False, allow_infinity=False, places=2)
+    | st.sampled_from(FieldType),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4)
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pyrus_values)
+def test_dumps_clean_writes_what_dumps_writes_for_clean_data(value: Any) -> None:
+    # Renderers hand over data without empty values; the fast writer must not differ then.
+    cleaned = omit_empty(value)
+    assert dumps_clean(cleaned) == dumps(value)
 
 
 @settings(max_examples=200, deadline=None)

@@ -40,16 +40,17 @@ def build_webhook(
     attempts_per_series: int,
     signature_case: SignatureCase,
 ) -> Webhook:
-    body = pyrus_json.dumps(
-        {
-            "event": event,
-            "task_id": task_id,
-            "user_id": bot_id,
-            "access_token": access_token,
-            "bot_settings": bot_settings,
-            "task": task,
-        }
-    )
+    envelope: dict[str, Any] = {
+        "event": event,
+        "task_id": task_id,
+        "user_id": bot_id,
+        "access_token": access_token,
+    }
+    if bot_settings:
+        envelope["bot_settings"] = bot_settings
+    envelope["task"] = task
+    # The task is rendered without empty values already: it is not walked again.
+    body = pyrus_json.dumps_clean(envelope)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,

@@ -37,8 +37,12 @@ class SlidingWindowLimiter:
         """How many calls could start by ``now + horizon`` (an estimate used to claim work)."""
         calls = self._recent(bot_id, now)
         later = now + horizon - self.window - WINDOW_MARGIN
-        still_counted = sum(1 for t in calls if t > later)
-        return max(0, self.limit - still_counted)
+        leaving = 0  # calls oldest first: only those leaving the window by then are read
+        for started in calls:
+            if started > later:
+                break
+            leaving += 1
+        return max(0, self.limit - (len(calls) - leaving))
 
     def record(self, bot_id: int, at: float) -> None:
         calls = self._calls.setdefault(bot_id, deque())
