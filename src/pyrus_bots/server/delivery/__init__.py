@@ -4,5 +4,6 @@ The pipeline, one module per step: ``triggers`` (workflow events -> outbox rows,
 transaction), ``service`` (the worker: claims, leases, limits, attempts), ``snapshot`` (batch
 reads a claim builds webhooks from), ``payload`` (body and signed headers), ``policy`` (hook URL
 policy after DNS), ``dispatcher`` (aiohttp POST and outcome), ``ratelimit`` (per-bot sliding
-window), ``reply`` (a 2XX answer applied as the bot's comment), ``metrics`` (Prometheus).
+window), ``reply`` (what a 2XX answer carries and what applying it came to), ``batching``
+(group commit: answered attempts finished together), ``metrics`` (Prometheus).
 """
