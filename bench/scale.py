@@ -553,9 +553,9 @@ def limits_analysis(runs: list[dict[str, Any]]) -> list[str]:
         f"to deliver, {total_ms:.0f} ms in all, so two cores cannot carry more than about "
         f"{2000 / total_ms:.0f} tasks/s end to end however many processes share them. Adding "
         "worker processes on the same two cores therefore cannot raise the rate; they pay off "
-        "on more cores or machines. (The load average from other work on the machine was "
-        f"{min(r['load'] for r in runs):.1f}-{max(r['load'] for r in runs):.1f} during the "
-        "runs, so our processes got well under the two cores: the CPU / wall column.)",
+        "on more cores or machines. (The CPU / wall column shows how much of the two cores the "
+        "benchmark's processes used; the load average, which counts them too, was "
+        f"{min(r['load'] for r in runs):.1f}-{max(r['load'] for r in runs):.1f}.)",
     ]
     profiles = most.get("profiles") or {}
     worker = profiles.get("worker") or {}
