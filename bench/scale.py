@@ -576,8 +576,12 @@ def limits_analysis(runs: list[dict[str, Any]]) -> list[str]:
             f"- Each extra worker adds overhead for the same work: worker CPU during (a) is "
             f"{per_task_ms(one, 'e2e', 'workers'):.1f} ms per task with {one['workers']} "
             f"worker(s) and {per_task_ms(most, 'e2e', 'workers'):.1f} ms with "
-            f"{most['workers']}. Every NOTIFY wakes every idle worker and each runs a claim "
-            "transaction, and only one of them finds the row."
+            f"{most['workers']}, and transactions per task go from "
+            f"{one['commits_per_task']:.0f} to {most['commits_per_task']:.0f}: the same "
+            "deliveries are spread over more, smaller claims and finish batches, so fewer of "
+            "them share each transaction's fixed cost. (Idle workers woken by every NOTIFY are "
+            "not the cause: letting an idle worker look for due rows in one statement before "
+            "opening a claim moved this by under 5 %.)"
         )
     return lines
 
