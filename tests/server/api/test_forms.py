@@ -79,6 +79,32 @@ def test_register_visibility_for_members_and_bots(shared_server: RunningServer) 
     assert_error(person_client(shared_server, CAROL).get(url), 403, "access_denied_form")
 
 
+def test_register_closed_tasks_steps_and_ids_for_a_bot(shared_server: RunningServer) -> None:
+    # Open-only, steps and task ids are applied by the database before the tasks are loaded;
+    # the results must be exactly those of the full filter, for a caller that sees only some.
+    bob = person_client(shared_server, BOB)
+    alice = person_client(shared_server, ALICE)
+    bot = bot_client(shared_server)
+    waiting, closed = new_form_task(bob), new_form_task(bob)
+    alice.post(f"/v4/tasks/{closed['id']}/comments", json={"action": "finished", "text": "done"})
+    others = new_form_task(alice)  # the bot is an approver of every task of this form too
+    mine = {waiting["id"], closed["id"], others["id"]}
+    url = f"/v4/forms/{FORM_ID}/register"
+
+    def ids(**params: object) -> set[int]:
+        response = bot.post(url, json=params)
+        assert response.status_code == 200, response.text
+        return {t["id"] for t in response.json()["tasks"]} & mine
+
+    assert ids() == {waiting["id"], others["id"]}
+    assert ids(include_archived="true") == mine
+    assert ids(include_archived="1", steps=[1]) == mine
+    assert ids(include_archived="y", task_ids=[closed["id"]]) == {closed["id"]}
+    assert ids(task_ids=f"{closed['id']},{waiting['id']}") == {waiting["id"]}
+    assert ids(steps="2,3") == set()
+    assert_error(bot.post(url, json={"task_ids": "x"}), 400, "invalid_value_format")
+
+
 def test_register_csv(shared_server: RunningServer) -> None:
     alice = person_client(shared_server, ALICE)
     task = new_form_task(person_client(shared_server, BOB), fields=[{"id": 1, "value": "Lamp"}])

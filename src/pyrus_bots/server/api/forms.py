@@ -60,17 +60,25 @@ async def get_form(form_id: PathId, caller: CallerDep) -> PyrusJSONResponse:
     return PyrusJSONResponse(render_form(caller.directory, visible_form(caller, form_id)))
 
 
-async def _visible_tasks(request: Request, caller: Caller, form: FormDef) -> list[TaskState]:
+async def _visible_tasks(
+    request: Request, caller: Caller, form: FormDef, params: dict[str, Any]
+) -> list[TaskState]:
+    """The form's tasks the caller may see, narrowed in the database by what the register's
+    parameters allow (open only, steps, task ids), so a large form is not loaded whole."""
     person = caller.person
+    narrow = register.narrowing(params)
+    sees_all = person.type != "bot" and (
+        person.id in form.manager_ids or access.SEE_ALL_TASKS_RIGHT in person.rights
+    )
     async with reading(api_state(request)) as session:
-        tasks = await task_store.tasks_of_form(session, form.id)
-        sees_all = person.type != "bot" and (
-            person.id in form.manager_ids or access.SEE_ALL_TASKS_RIGHT in person.rights
+        return await task_store.list_tasks(
+            session,
+            form_id=form.id,
+            is_closed=False if narrow.open_only else None,
+            steps=narrow.steps,
+            task_ids=narrow.task_ids,
+            person_id=None if sees_all else person.id,
         )
-        if sees_all:
-            return tasks
-        visible = await task_store.visible_task_ids(session, person.id)
-    return [t for t in tasks if t.id in visible]
 
 
 def _field_ids(value: Any) -> list[int] | None:
@@ -103,7 +111,7 @@ async def _register(
     form = visible_form(caller, form_id)
     register.selected_field_ids(form, params)  # refuses unknown field ids
     field_ids = _field_ids(params.get("field_ids"))
-    tasks = await _visible_tasks(request, caller, form)
+    tasks = await _visible_tasks(request, caller, form, params)
     state = api_state(request)
     selected = register.filter_register(
         caller.directory, form, tasks, params, now=state.clock.now()

@@ -12,7 +12,7 @@ writers the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -434,6 +434,8 @@ async def list_tasks(
     *,
     form_id: int | None = None,
     step: int | None = None,
+    steps: Collection[int] | None = None,
+    task_ids: Collection[int] | None = None,
     is_closed: bool | None = None,
     person_id: int | None = None,
     modified_after: datetime | None = None,
@@ -444,12 +446,17 @@ async def list_tasks(
     offset: int = 0,
     newest_first: bool = False,
 ) -> list[TaskState]:
-    """Tasks filtered by form, current step, closed state, involvement of a person, dates."""
+    """Tasks filtered by form, current step (or any of ``steps``), ids, closed state,
+    involvement of a person, dates."""
     query = select(TaskRow.doc, TaskRow.last_note_id)
     if form_id is not None:
         query = query.where(TaskRow.form_id == form_id)
     if step is not None:
         query = query.where(TaskRow.current_step == step)
+    if steps is not None:
+        query = query.where(TaskRow.current_step.in_(list(steps)))
+    if task_ids is not None:
+        query = query.where(TaskRow.id.in_(list(task_ids)))
     if is_closed is not None:
         query = query.where(TaskRow.is_closed == is_closed)
     if person_id is not None:

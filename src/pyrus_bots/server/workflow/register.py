@@ -236,6 +236,27 @@ def _due_matches(task: TaskState, due_filter: Any, now: datetime | None) -> bool
     raise PyrusError("invalid_value_format", f"due_filter: {due_filter!r} is not known")
 
 
+@dataclass(frozen=True, slots=True)
+class Narrowing:
+    """What the store can filter on before the tasks are loaded (:func:`filter_register` still
+    applies every filter afterwards): open tasks only, these steps, these task ids."""
+
+    open_only: bool
+    steps: frozenset[int] | None
+    task_ids: frozenset[int] | None
+
+
+def narrowing(params: dict[str, Any]) -> Narrowing:
+    """The register parameters the store can apply itself (raises as :func:`filter_register`)."""
+    steps = params.get("steps")
+    task_ids = params.get("task_ids")
+    return Narrowing(
+        open_only=not _truthy(params.get("include_archived", False)),
+        steps=None if steps in (None, "", []) else frozenset(_int_list("steps", steps)),
+        task_ids=None if task_ids in (None, "", []) else frozenset(_int_list("task_ids", task_ids)),
+    )
+
+
 def filter_register(
     directory: Directory,
     form: FormDef,
