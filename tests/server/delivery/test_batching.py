@@ -71,3 +71,14 @@ async def test_a_cancelled_submitter_does_not_stop_the_others() -> None:
         await cancelled
     # The cancelled item was queued already: it is written with the others all the same.
     assert recorder.batches == [[0], [1, 2]]
+
+
+async def test_idle_returns_once_everything_submitted_is_written() -> None:
+    recorder = Recorder(write_time=0.05)
+    group = GroupCommit(recorder.write_many, recorder.write_one, max_items=100)
+    submitted = [asyncio.create_task(group.submit(i)) for i in range(3)]
+    await asyncio.sleep(0)
+    submitted[1].cancel()  # a submitter that stops waiting does not stop the write
+    await group.idle()
+    assert sorted(i for b in recorder.batches for i in b) == [0, 1, 2]
+    await group.idle()  # nothing running: returns at once

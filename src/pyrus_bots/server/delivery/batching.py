@@ -7,6 +7,7 @@ per attempt shrink as the load grows; an item alone is written at once, with no 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
@@ -41,6 +42,12 @@ class GroupCommit(Generic[T]):
         if self._runner is None:
             self._runner = asyncio.create_task(self._run(), name="delivery-group-commit")
         await done
+
+    async def idle(self) -> None:
+        """Return once everything submitted so far is written (or failed)."""
+        while self._runner is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._runner)
 
     async def _run(self) -> None:
         batch: list[tuple[T, asyncio.Future[None]]] = []

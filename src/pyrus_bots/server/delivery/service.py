@@ -203,6 +203,7 @@ class DeliveryService:
             flight.task.cancel()
         await asyncio.gather(*(t for t in (f.task for f in left) if t), return_exceptions=True)
         await asyncio.gather(*(w for w in waiting if w), return_exceptions=True)
+        await self._finisher.idle()  # answers already submitted are written before the pool goes
         if leased:
             # Rows finished meanwhile no longer carry these tokens: only the rest are released.
             with contextlib.suppress(Exception):
