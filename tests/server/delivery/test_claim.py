@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 from aiohttp import web
 from delivery_bots import Received, ScriptedBot, respond
 from delivery_platform import PlatformFactory
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.server.store import outbox
 from pyrus_bots.server.store.db import Database
@@ -28,24 +30,28 @@ async def _enqueue(database: Database, bot_id: int, task_ids: range, at: datetim
             )
 
 
-async def _claim(
-    database: Database,
+async def _claim_in(
+    session: AsyncSession,
     free: dict[int, int],
     limit: int,
     blocked: frozenset[int] = frozenset(),
     owner: str = "w1",
 ) -> list[outbox.Delivery]:
+    return await outbox.claim_due(
+        session,
+        now=NOW,
+        owner=owner,
+        token_prefix=owner,
+        lease_seconds=60,
+        free_slots=free,
+        limit=limit,
+        blocked_bot_ids=blocked,
+    )
+
+
+async def _claim(database: Database, *args: Any, **kwargs: Any) -> list[outbox.Delivery]:
     async with database.session() as session, session.begin():
-        return await outbox.claim_due(
-            session,
-            now=NOW,
-            owner=owner,
-            token_prefix=owner,
-            lease_seconds=60,
-            free_slots=free,
-            limit=limit,
-            blocked_bot_ids=blocked,
-        )
+        return await _claim_in(session, *args, **kwargs)
 
 
 async def test_claims_respect_caps_order_and_blocks(database: Database) -> None:
@@ -69,29 +75,13 @@ async def test_claims_respect_caps_order_and_blocks(database: Database) -> None:
 async def test_two_open_claims_never_share_a_row(database: Database) -> None:
     await _enqueue(database, 1, range(100, 120), NOW - timedelta(minutes=1))
     async with database.session() as first, database.session() as second, first.begin():
-        mine = await outbox.claim_due(
-            first,
-            now=NOW,
-            owner="a",
-            token_prefix="a",
-            lease_seconds=60,
-            free_slots={1: 8},
-            limit=8,
-        )
+        mine = await _claim_in(first, {1: 8}, limit=8, owner="a")
         if database.dialect == "sqlite":
             theirs = []  # one writer at a time: the second claim waits for this commit
         else:
             # PostgreSQL: the first transaction still holds its rows; the second skips them.
             async with second.begin():
-                theirs = await outbox.claim_due(
-                    second,
-                    now=NOW,
-                    owner="b",
-                    token_prefix="b",
-                    lease_seconds=60,
-                    free_slots={1: 8},
-                    limit=8,
-                )
+                theirs = await _claim_in(second, {1: 8}, limit=8, owner="b")
     assert len(mine) == 8
     assert not {r.id for r in mine} & {r.id for r in theirs}
     later = await _claim(database, {1: 20}, limit=20, owner="c")

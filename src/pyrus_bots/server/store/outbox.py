@@ -200,20 +200,9 @@ async def enqueue(
         postgresql = dialect_name(session) == "postgresql"
         statement = _INSERT_FRESH_POSTGRESQL if postgresql else _INSERT_FRESH_SQLITE
         delivery_id = (await session.execute(statement, params)).scalars().one()
-        return Delivery(
-            id=int(delivery_id),
-            bot_id=bot_id,
-            task_id=task_id,
-            event=event,
-            state=PENDING,
-            attempts=0,
-            series=1,
-            replaced=0,
-            created_at=now,
-            trigger_at=now,
-            due_at=now,
-            updated_at=now,
-        )
+        fresh = _new_delivery(bot_id=bot_id, task_id=task_id, event=event, now=now)
+        fresh.id = int(delivery_id)
+        return fresh
     await session.execute(
         delete(PausedPair).where(PausedPair.bot_id == bot_id, PausedPair.task_id == task_id)
     )
@@ -244,7 +233,14 @@ async def enqueue(
         waiting.lease_owner = waiting.lease_token = None
         waiting.lease_until = None
         return waiting
-    row = Delivery(
+    row = _new_delivery(bot_id=bot_id, task_id=task_id, event=event, now=now)
+    session.add(row)
+    return row
+
+
+def _new_delivery(*, bot_id: int, task_id: int, event: str, now: datetime) -> Delivery:
+    """A trigger's row before its first attempt: due now, series 1."""
+    return Delivery(
         bot_id=bot_id,
         task_id=task_id,
         event=event,
@@ -257,8 +253,6 @@ async def enqueue(
         due_at=now,
         updated_at=now,
     )
-    session.add(row)
-    return row
 
 
 # --- claiming --------------------------------------------------------------------------------
