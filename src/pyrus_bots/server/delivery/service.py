@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.server import settings as settings_module
@@ -663,7 +664,17 @@ class DeliveryService:
     async def _apply_reply(
         self, session: AsyncSession, finished: _Finished, now: datetime
     ) -> ReplyOutcome:
-        return (await self._apply_replies(session, [finished], now))[0]
+        """One reply, inside a savepoint: when writing it fails for a reason other than the
+        database (a fault of the platform, which would fail again), the attempt is recorded
+        as ``invalid_reply: server_error`` instead of the bot being called again and again."""
+        try:
+            async with session.begin_nested():
+                return (await self._apply_replies(session, [finished], now))[0]
+        except SQLAlchemyError:
+            raise  # the database failed: the attempt is rolled back and delivered again
+        except Exception as exc:
+            flight = finished.flight
+            return reply_outcome(exc, bot_id=flight.bot_id, task_id=flight.task_id)
 
     async def _apply_replies(
         self, session: AsyncSession, batch: list[_Finished], now: datetime
