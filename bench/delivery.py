@@ -44,6 +44,7 @@ import asyncpg
 import orjson
 from aiohttp import web
 from cpu_meter import CpuMeter, bot_pid  # type: ignore[import-not-found]
+from results import replace_section  # type: ignore[import-not-found]
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -62,8 +63,6 @@ from pyrus_bots.server.store.outbox import Delivery
 from pyrus_bots.server.workflow.render import render_task
 from pyrus_bots.server.workflow.state import FieldDef, FormDef, StepDef
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Delivery"
 POSTGRES = os.environ.get(
     "PYRUS_BOTS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -653,19 +652,6 @@ def report(results: dict[str, list[dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    existing = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    start = existing.find(SECTION + "\n")
-    if start == -1:
-        updated = existing.rstrip() + "\n\n" + text.rstrip() + "\n"
-    else:
-        end = existing.find("\n## ", start + len(SECTION))
-        tail = existing[end:] if end != -1 else "\n"
-        updated = existing[:start] + text.rstrip() + "\n" + tail
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(updated)
-
-
 async def main(args: argparse.Namespace) -> None:
     parts = set(args.only.split(","))
     results: dict[str, list[dict[str, Any]]] = {}
@@ -700,7 +686,7 @@ async def main(args: argparse.Namespace) -> None:
     text = report(results)
     print(text)
     if args.write:
-        write_section(text)
+        replace_section(text)
 
 
 def cli() -> None:

@@ -58,12 +58,11 @@ from delivery import (  # type: ignore[import-not-found]
     secret_of,
     signed_payloads,
 )
+from results import replace_section  # type: ignore[import-not-found]
 from sqlalchemy.engine import make_url
 
 from pyrus_bots.server.store.db import Database
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "docs" / "benchmarks.md"
 SECTION = "## Scale-out"
 SERVE = str(Path(sys.executable).parent / "pyrus-bots")
 PY_SPY = str(Path(sys.executable).parent / "py-spy")
@@ -586,18 +585,6 @@ def limits_analysis(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def write_section(text: str) -> None:
-    existing = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n"
-    start = existing.find(SECTION + "\n")
-    if start == -1:
-        updated = existing.rstrip() + "\n\n" + text.rstrip() + "\n"
-    else:
-        end = existing.find("\n## ", start + len(SECTION))
-        tail = existing[end:] if end != -1 else "\n"
-        updated = existing[:start] + text.rstrip() + "\n" + tail
-    RESULTS.write_text(updated)
-
-
 async def main(args: argparse.Namespace) -> None:
     runs = []
     take = None
@@ -614,7 +601,7 @@ async def main(args: argparse.Namespace) -> None:
     text = report(runs, take)
     print(text)
     if args.write:
-        write_section(text)
+        replace_section(text)
 
 
 def cli() -> None:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from results import replace_section  # type: ignore[import-not-found]
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = os.environ.get("BOT_SECRET", "bench-secret")
@@ -548,20 +549,6 @@ def write_section(
     return "\n".join(lines)
 
 
-def update_docs(section: str) -> Path:
-    path = ROOT / "docs" / "benchmarks.md"
-    path.parent.mkdir(exist_ok=True)
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    start = text.find("## SDK throughput")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    path.write_text(text.rstrip("\n") + "\n")
-    return path
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=10.0)
@@ -595,7 +582,7 @@ def main() -> None:
     section = write_section(results, args, len(bodies[0]), generator, failures)
     print(section)
     if not args.no_write:
-        print(f"written to {update_docs(section)}")
+        print(f"written to {replace_section(section)}")
 
 
 if __name__ == "__main__":
