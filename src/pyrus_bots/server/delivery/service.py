@@ -474,12 +474,11 @@ class DeliveryService:
 
     async def _release_calls(self, flights: list[_Flight]) -> None:
         """The calls of these flights ended: their slots free one window from now (together)."""
-        held = [f for f in flights if f.slot is not None]
-        if self._shared_calls is None or not held:
-            return
         ended = self.clock.now().timestamp()
-        calls = [(f.bot_id, f.slot, ended) for f in held if f.slot is not None]
-        for flight in held:
+        calls = [(f.bot_id, f.slot, ended) for f in flights if f.slot is not None]
+        if self._shared_calls is None or not calls:
+            return
+        for flight in flights:
             flight.slot = None
         try:
             await self._shared_calls.release_many(calls)
@@ -488,13 +487,7 @@ class DeliveryService:
 
     async def _release_call(self, flight: _Flight) -> None:
         """The call ended (or never went): its slot frees one window from now."""
-        if self._shared_calls is None or flight.slot is None:
-            return
-        slot, flight.slot = flight.slot, None
-        try:
-            await self._shared_calls.release(flight.bot_id, slot, self.clock.now().timestamp())
-        except Exception:
-            log.exception("releasing a bot call slot failed; it frees after the longest call")
+        await self._release_calls([flight])
 
     async def _prepare(self, flight: _Flight) -> _Prepared:
         """Read the task now and build the webhook (a claim's batch read went stale)."""

@@ -296,10 +296,7 @@ class SharedBotCallLimit:
 
     async def release(self, bot_id: int, slot: int, finished: float) -> None:
         """The call on ``slot`` ended at ``finished``: the slot frees ``window`` seconds later."""
-        async with self._engine.connect() as conn:
-            await conn.execute(
-                _RELEASE, {"bot_id": bot_id, "slot": slot, "free_at": finished + self.window}
-            )
+        await self.release_many([(bot_id, slot, finished)])
 
     async def available(self, bot_ids: Collection[int], at: float) -> dict[int, CallRoom]:
         """How many calls each bot could start by ``at``, and when its first slot frees."""
