@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import orjson
 import pytest
 from aiohttp import web
@@ -91,37 +93,33 @@ async def test_reply_over_the_size_limit_is_not_applied(
     await bot.stop()
 
 
-async def test_reply_that_breaks_the_platform_is_recorded_not_retried(
-    platform: PlatformFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _engine_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     from pyrus_bots.server.workflow import engine
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("engine bug")
 
     monkeypatch.setattr(engine, "apply_comment", broken)
-    bot = await ScriptedBot(by_item).start()
-    p = await platform(bot.url)
-    task_id = await p.create_task("approve")
-    [row] = await p.wait_settled(task_id)
-    [attempt] = await p.attempts(task_id)
-    assert row.state == "done" and attempt.outcome == "invalid_reply: server_error"
-    assert "RuntimeError" in (attempt.detail or "") and not attempt.reply_applied
-    assert len(bot.received) == 1
-    await bot.stop()
 
 
-async def test_a_fault_while_writing_a_reply_is_recorded_not_retried(
-    platform: PlatformFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Not the engine this time: the write itself fails (a platform fault, not the database).
-    # The batch falls back to one attempt at a time, whose savepoint records the fault.
+def _write_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Not the engine: the write itself fails (a platform fault, not the database). The batch
+    # falls back to one attempt at a time, whose savepoint records the fault.
     from pyrus_bots.server.store import tasks as task_store
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("write bug")
 
     monkeypatch.setattr(task_store, "save_locked_tasks", broken)
+
+
+@pytest.mark.parametrize("fault", [_engine_fails, _write_fails], ids=["engine", "write"])
+async def test_reply_that_breaks_the_platform_is_recorded_not_retried(
+    platform: PlatformFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    fault: Callable[[pytest.MonkeyPatch], None],
+) -> None:
+    fault(monkeypatch)
     bot = await ScriptedBot(by_item).start()
     p = await platform(bot.url)
     task_id = await p.create_task("approve")
