@@ -48,7 +48,7 @@ from results import replace_section  # type: ignore[import-not-found]
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from pyrus_bots.server import service as task_service
+from pyrus_bots.server import tasks as task_service
 from pyrus_bots.server.delivery.payload import build_webhook
 from pyrus_bots.server.delivery.service import DeliveryService
 from pyrus_bots.server.settings import Settings

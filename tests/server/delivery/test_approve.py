@@ -121,7 +121,7 @@ async def test_comment_and_close_events_last_comment_only_lower_case(
     async with p.database.session() as session, session.begin():
         from datetime import UTC, datetime
 
-        from pyrus_bots.server import service as task_service
+        from pyrus_bots.server import tasks as task_service
         from pyrus_bots.server.store.directory import load_directory
 
         directory = await load_directory(session)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server import service
+from pyrus_bots.server import tasks as task_changes
 from pyrus_bots.server.admin.ui_context import UIContext, int_or_none, ui_context, users_to_act_as
 from pyrus_bots.server.admin.ui_views import (
     FieldInputError,
@@ -118,7 +118,9 @@ async def _task_page(
     async with ctx.state.database.session() as db:
         try:
             if viewer.person is not None:
-                task = await service.load_visible_task(db, ctx.directory, task_id, viewer.person)
+                task = await task_changes.load_visible_task(
+                    db, ctx.directory, task_id, viewer.person
+                )
             else:
                 found = await task_store.get_task(db, task_id)
                 if found is None:
@@ -237,7 +239,7 @@ async def create_task(ctx: Ctx, request: Request) -> Response:
         request_body["fields"] = fields
     try:
         async with ctx.state.database.session() as db, db.begin():
-            task, _ = await service.create_task(
+            task, _ = await task_changes.create_task(
                 db, ctx.directory, author, request_body, ctx.state.clock.now()
             )
     except PyrusError as exc:
@@ -290,7 +292,7 @@ async def add_comment(
         )
     try:
         async with ctx.state.database.session() as db, db.begin():
-            await service.comment_task(
+            await task_changes.comment_task(
                 db, ctx.directory, task_id, author, body, ctx.state.clock.now()
             )
     except PyrusError as exc:

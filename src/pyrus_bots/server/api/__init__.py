@@ -2,5 +2,5 @@
 
 :func:`pyrus_bots.server.api.router.build_v4_router` holds every endpoint; the app factory mounts
 it under ``/v4`` and ``/api/v4``. Handlers read and write through the store and the task service
-(:mod:`pyrus_bots.server.service`) and answer Pyrus JSON (:mod:`.responses`).
+(:mod:`pyrus_bots.server.tasks`) and answer Pyrus JSON (:mod:`.responses`).
 """

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Request
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server import service
+from pyrus_bots.server import tasks as task_changes
 from pyrus_bots.server.api.body import check_shape, read_json_object
 from pyrus_bots.server.api.context import CallerDep, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
@@ -30,8 +30,10 @@ MAX_BULK_COMMENTS = 100
 async def get_task(task_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
     state = api_state(request)
     async with reading(state) as session:
-        task = await service.load_visible_task(session, caller.directory, task_id, caller.person)
-        comments = await service.task_comments(session, task_id)
+        task = await task_changes.load_visible_task(
+            session, caller.directory, task_id, caller.person
+        )
+        comments = await task_changes.task_comments(session, task_id)
     return PyrusJSONResponse(
         {"task": render_task(caller.directory, task, comments, files_url=caller.files_url)}
     )
@@ -43,7 +45,7 @@ async def create_task(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     data = await read_json_object(request)
     check_shape(CreateTaskRequest, data)
     async with writing(state) as session:
-        task, first_comment = await service.create_task(
+        task, first_comment = await task_changes.create_task(
             session, caller.directory, caller.person, data, state.clock.now()
         )
     # A new task has exactly its first comment: rather than read it back, take it as the store
@@ -73,11 +75,11 @@ async def comment_tasks(request: Request, caller: CallerDep) -> PyrusJSONRespons
         now = state.clock.now()
         for entry in entries:
             request_body = {k: v for k, v in entry.items() if k != "task_id"}
-            task, _ = await service.comment_task(
+            task, _ = await task_changes.comment_task(
                 session, caller.directory, entry["task_id"], caller.person, request_body, now
             )
             if not data.get("no_tasks_in_response"):
-                comments = await service.task_comments(session, task.id)
+                comments = await task_changes.task_comments(session, task.id)
                 rendered.append(
                     render_task(caller.directory, task, comments, files_url=caller.files_url)
                 )
@@ -95,10 +97,10 @@ async def comment_task(task_id: PathId, request: Request, caller: CallerDep) -> 
     data = await read_json_object(request)
     check_shape(TaskCommentRequest, data)
     async with writing(state) as session:
-        task, _ = await service.comment_task(
+        task, _ = await task_changes.comment_task(
             session, caller.directory, task_id, caller.person, data, state.clock.now()
         )
-        comments = await service.task_comments(session, task_id)
+        comments = await task_changes.task_comments(session, task_id)
     state.on_deliveries()
     return PyrusJSONResponse(
         {"task": render_task(caller.directory, task, comments, files_url=caller.files_url)}

@@ -18,7 +18,7 @@ from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.server.delivery.dispatcher import SUCCESS, HttpResult
 
 if TYPE_CHECKING:
-    from pyrus_bots.server.service import CommentResult
+    from pyrus_bots.server.tasks import CommentResult
 
 REPLY_TOO_LARGE = "reply_too_large"
 

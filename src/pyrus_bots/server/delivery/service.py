@@ -26,16 +26,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.server import settings as settings_module
 from pyrus_bots.server.clock import SYSTEM_CLOCK, Clock
-from pyrus_bots.server.delivery import metrics, snapshot, triggers
+from pyrus_bots.server.delivery import metrics, snapshot
 from pyrus_bots.server.delivery.batching import GroupCommit
 from pyrus_bots.server.delivery.dispatcher import SUCCESS, HookClient, HttpResult
 from pyrus_bots.server.delivery.payload import MASK, Webhook, build_webhook
 from pyrus_bots.server.delivery.ratelimit import SlidingWindowLimiter
 from pyrus_bots.server.delivery.reply import ReplyOutcome, parse_reply, reply_outcome
-from pyrus_bots.server.service import CommentCall, comment_tasks
 from pyrus_bots.server.settings import Settings
 from pyrus_bots.server.store import bots as bot_store
-from pyrus_bots.server.store import outbox
+from pyrus_bots.server.store import notify, outbox
 from pyrus_bots.server.store.bots import BotRecord
 from pyrus_bots.server.store.counters import DIRECTORY_VERSION, current_value
 from pyrus_bots.server.store.db import Database
@@ -46,6 +45,7 @@ from pyrus_bots.server.store.shared_limits import (
     CallRoom,
     SharedBotCallLimit,
 )
+from pyrus_bots.server.tasks import CommentCall, comment_tasks
 from pyrus_bots.server.workflow.render import render_task
 from pyrus_bots.server.workflow.state import Comment, Directory, TaskState
 
@@ -173,7 +173,7 @@ class DeliveryService:
                     log.info("released %d deliveries leased before a restart", released)
             if self._shared_calls is None:
                 await self._prime_limiter(session)
-        triggers.add_wake_listener(self.wake)
+        notify.add_wake_listener(self.wake)
         self._loops = [
             asyncio.create_task(self._claim_loop(), name="delivery-claim"),
             asyncio.create_task(self._maintenance_loop(), name="delivery-maintenance"),
@@ -183,7 +183,7 @@ class DeliveryService:
         """Stop claiming, let attempts already sending finish (up to the timeout), release the
         rest of the leases."""
         self._stopping = True
-        triggers.remove_wake_listener(self.wake)
+        notify.remove_wake_listener(self.wake)
         self.wake()
         claim_loop = self._loops[0] if self._loops else None
         if claim_loop is not None:

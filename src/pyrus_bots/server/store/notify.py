@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import ColumnElement, func, text
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,34 @@ CHANNEL = "pyrus_bots_deliveries"
 RECONNECT_DELAY = 1.0  # seconds between attempts to re-open a lost listening connection
 
 log = logging.getLogger("pyrus_bots.delivery")
+
+_wake_listeners: list[Callable[[], None]] = []
+_HOOKED = "pyrus_bots.delivery.wake_after_commit"
+
+
+def add_wake_listener(listener: Callable[[], None]) -> None:
+    """Call ``listener`` after each commit that wrote deliveries (a worker in this process)."""
+    if listener not in _wake_listeners:
+        _wake_listeners.append(listener)
+
+
+def remove_wake_listener(listener: Callable[[], None]) -> None:
+    if listener in _wake_listeners:
+        _wake_listeners.remove(listener)
+
+
+def _wake_all(_session: Any) -> None:
+    for listener in list(_wake_listeners):
+        listener()
+
+
+def wake_after_commit(session: AsyncSession) -> None:
+    """Wake this process's workers once the session's transaction commits (on every backend;
+    other processes learn of the rows through :func:`notify_deliveries`)."""
+    sync_session = session.sync_session
+    if not sync_session.info.get(_HOOKED):
+        sync_session.info[_HOOKED] = True
+        sa_event.listen(sync_session, "after_commit", _wake_all)
 
 
 async def notify_deliveries(session: AsyncSession) -> None:

@@ -1,4 +1,4 @@
-"""``service.comment_tasks``: several comment requests (bot replies finished together) applied in
+"""``tasks.comment_tasks``: several comment requests (bot replies finished together) applied in
 one transaction, each exactly as ``comment_task`` would apply it alone."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from api.harness import ALICE, BOB, BOT_ID, CAROL, FORM_ID, make_api_workspace
 from sqlalchemy import select
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server import service
-from pyrus_bots.server.service import CommentCall
+from pyrus_bots.server import tasks as service
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.directory import load_directory
 from pyrus_bots.server.store.outbox import Delivery
+from pyrus_bots.server.tasks import CommentCall
 from pyrus_bots.server.workflow.state import Directory
 from pyrus_bots.server.workspace import apply_workspace, parse_workspace
 

@@ -1,4 +1,4 @@
-"""The task service (``pyrus_bots.server.service``) called directly, as bot replies use it:
+"""The task-change layer (``pyrus_bots.server.tasks``) called directly, as bot replies use it:
 changes land with their webhook rows in the caller's transaction; a refused request changes
 nothing."""
 
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from api.harness import ALICE, BOB, BOT_ID, CAROL, FORM_ID, make_api_workspace
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server import service
+from pyrus_bots.server import tasks as service
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.directory import load_directory

@@ -1,44 +1,16 @@
-"""Turn workflow events into outbox rows, in the caller's transaction."""
+"""Turn a change's workflow events into outbox rows, in the change's transaction (DESIGN.md 4)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.server.store import outbox
-from pyrus_bots.server.store.notify import notify_deliveries
+from pyrus_bots.server.store.notify import notify_deliveries, wake_after_commit
 from pyrus_bots.server.workflow.state import Directory, Event, TaskState
 from pyrus_bots.server.workflow.triggers import bots_to_call
-
-_wake_listeners: list[Callable[[], None]] = []
-_HOOKED = "pyrus_bots.delivery.wake_after_commit"
-
-
-def add_wake_listener(listener: Callable[[], None]) -> None:
-    """Call ``listener`` after each commit that wrote deliveries (a worker in this process)."""
-    if listener not in _wake_listeners:
-        _wake_listeners.append(listener)
-
-
-def remove_wake_listener(listener: Callable[[], None]) -> None:
-    if listener in _wake_listeners:
-        _wake_listeners.remove(listener)
-
-
-def _wake_all(_session: Any) -> None:
-    for listener in list(_wake_listeners):
-        listener()
-
-
-def _wake_after_commit(session: AsyncSession) -> None:
-    sync_session = session.sync_session
-    if not sync_session.info.get(_HOOKED):
-        sync_session.info[_HOOKED] = True
-        sa_event.listen(sync_session, "after_commit", _wake_all)
 
 
 async def enqueue_triggers(
@@ -61,8 +33,6 @@ async def enqueue_triggers(
     calls = bots_to_call(directory, None, task, list(events), author_id)
     notified = False
     for bot_id, event in calls:
-        if bot_id == author_id:
-            continue  # a bot's own comment never triggers itself
         await outbox.enqueue(
             session, bot_id=bot_id, task_id=task.id, event=event, now=now, fresh_task=fresh_task
         )
@@ -71,4 +41,4 @@ async def enqueue_triggers(
         # Workers in other processes wake when this transaction commits (PostgreSQL).
         if not notified:
             await notify_deliveries(session)
-        _wake_after_commit(session)
+        wake_after_commit(session)

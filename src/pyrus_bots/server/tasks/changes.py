@@ -1,4 +1,4 @@
-"""The task service: every change to a task goes through here, from the API and from bot replies.
+"""Creating and commenting tasks: every change to a task, from the API, the UI and bot replies.
 
 Each function works inside the caller's transaction: it loads what it needs (the task locked for
 update), lets the pure workflow engine decide, writes the task, its comment and its people index,
@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server.delivery.triggers import enqueue_triggers
 from pyrus_bots.server.store import tasks as task_store
+from pyrus_bots.server.tasks.outbox import enqueue_triggers
 from pyrus_bots.server.workflow import access, engine
 from pyrus_bots.server.workflow.state import Comment, Directory, Person, TaskState
 

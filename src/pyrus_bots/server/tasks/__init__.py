@@ -1,0 +1,26 @@
+"""Every change to a task, in one place: the API, the web UI and bot replies all come here.
+
+``changes`` validates a request through the pure workflow engine, writes the task, its comment
+and its people index, and ``outbox`` writes the deliveries the change triggers, all in the
+caller's transaction (DESIGN.md 4, "Outbox").
+"""
+
+from pyrus_bots.server.tasks.changes import (
+    CommentCall,
+    CommentResult,
+    comment_task,
+    comment_tasks,
+    create_task,
+    load_visible_task,
+    task_comments,
+)
+
+__all__ = [
+    "CommentCall",
+    "CommentResult",
+    "comment_task",
+    "comment_tasks",
+    "create_task",
+    "load_visible_task",
+    "task_comments",
+]
