@@ -7,7 +7,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from starlette.responses import Response
 
@@ -19,6 +19,7 @@ __all__ = [
     "Fault",
     "RecordedCall",
     "as_dict",
+    "found",
     "id_list",
     "json_response",
     "now",
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
+T = TypeVar("T")
 
 
 class RecordedCall(NamedTuple):
@@ -89,3 +91,11 @@ def id_list(value: Any) -> list[int]:
 
 def truthy(value: Any) -> bool:
     return str(value).strip().lower() in {"true", "y", "1", "yes"}
+
+
+def found(objects: Mapping[Any, T], key: Any, code: str, message: str) -> T:
+    """``objects[key]``, or the Pyrus error for a missing (or invisible) object."""
+    try:
+        return objects[key]
+    except KeyError:
+        raise pyrus_error(code, message) from None

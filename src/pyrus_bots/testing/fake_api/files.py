@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pyrus_bots.testing.fake_api.common import json_response, pyrus_error
+from pyrus_bots.testing.fake_api.common import found, json_response, pyrus_error
 from pyrus_bots.testing.fake_api.state import FakeState
 
 
@@ -39,9 +39,8 @@ async def attachment(fake: FakeState, request: Request, body: Any) -> Response:
 
 
 def _file_response(fake: FakeState, file_id: int) -> Response:
-    if file_id not in fake.files:
-        raise pyrus_error("access_denied_file", "The file does not exist or is not accessible")
-    name, content = fake.files[file_id]
+    message = "The file does not exist or is not accessible"
+    name, content = found(fake.files, file_id, "access_denied_file", message)
     return Response(
         content,
         media_type="application/octet-stream",

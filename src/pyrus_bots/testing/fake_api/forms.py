@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pyrus_bots.protocol import pyrus_json
-from pyrus_bots.testing.fake_api.common import JSON, id_list, json_response, pyrus_error
+from pyrus_bots.testing.fake_api.common import JSON, found, id_list, json_response
 from pyrus_bots.testing.fake_api.state import FakeState
 from pyrus_bots.testing.fake_api.tasks import find_field
 
@@ -20,17 +20,17 @@ async def get_forms(fake: FakeState, request: Request, body: Any) -> Response:
     return json_response({"forms": list(fake.forms.values())})
 
 
+def _form(fake: FakeState, form_id: int) -> JSON:
+    message = "The form does not exist or is not accessible"
+    return found(fake.forms, form_id, "access_denied_form", message)
+
+
 async def get_form(fake: FakeState, request: Request, body: Any) -> Response:
-    form = fake.forms.get(request.path_params["form_id"])
-    if form is None:
-        raise pyrus_error("access_denied_form", "The form does not exist or is not accessible")
-    return json_response(form)
+    return json_response(_form(fake, request.path_params["form_id"]))
 
 
 async def register(fake: FakeState, request: Request, body: Any) -> Response:
-    form_id = request.path_params["form_id"]
-    if form_id not in fake.forms:
-        raise pyrus_error("access_denied_form", "The form does not exist or is not accessible")
+    form_id = _form(fake, request.path_params["form_id"])["id"]
     params: Mapping[str, Any] = body if isinstance(body, dict) else dict(request.query_params)
     tasks = [t for t in fake.tasks.values() if t.get("form_id") == form_id]
     steps, task_ids = id_list(params.get("steps")), id_list(params.get("task_ids"))

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pyrus_bots.testing.fake_api.common import JSON, json_response, pyrus_error
+from pyrus_bots.testing.fake_api.common import JSON, found, json_response
 from pyrus_bots.testing.fake_api.state import FakeState
 
 
@@ -37,8 +37,7 @@ async def lists(fake: FakeState, request: Request, body: Any) -> Response:
 
 async def list_tasks(fake: FakeState, request: Request, body: Any) -> Response:
     list_id = request.path_params["list_id"]
-    if list_id not in fake.lists:
-        raise pyrus_error("access_denied", "No such list")
+    found(fake.lists, list_id, "access_denied", "No such list")
     params: Mapping[str, Any] = body if isinstance(body, dict) else dict(request.query_params)
     item_count = int(params.get("item_count") or 200)
     tasks = [header(t) for t in fake.tasks.values() if list_id in (t.get("list_ids") or [])]

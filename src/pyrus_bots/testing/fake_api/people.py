@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pyrus_bots.testing.fake_api.common import JSON, json_response, pyrus_error, truthy
+from pyrus_bots.testing.fake_api.common import JSON, found, json_response, pyrus_error, truthy
 from pyrus_bots.testing.fake_api.state import FakeState
 
 
@@ -35,10 +35,8 @@ async def members(fake: FakeState, request: Request, body: Any) -> Response:
 
 
 async def member(fake: FakeState, request: Request, body: Any) -> Response:
-    person = fake.persons.get(request.path_params["person_id"])
-    if person is None:
-        raise pyrus_error("access_denied_person", "No such person")
-    return json_response(person)
+    person_id = request.path_params["person_id"]
+    return json_response(found(fake.persons, person_id, "access_denied_person", "No such person"))
 
 
 async def roles(fake: FakeState, request: Request, body: Any) -> Response:

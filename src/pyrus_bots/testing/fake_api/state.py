@@ -11,7 +11,15 @@ from typing import Any
 
 from starlette.requests import Request
 
-from pyrus_bots.testing.fake_api.common import JSON, Fault, RecordedCall, as_dict, now, pyrus_error
+from pyrus_bots.testing.fake_api.common import (
+    JSON,
+    Fault,
+    RecordedCall,
+    as_dict,
+    found,
+    now,
+    pyrus_error,
+)
 
 __all__ = ["FakeState"]
 
@@ -186,10 +194,8 @@ class FakeState:
         return self.persons.get(person_id, {"id": person_id})
 
     def _task_or_403(self, task_id: int) -> JSON:
-        task = self.tasks.get(task_id)
-        if task is None:
-            raise pyrus_error("access_denied_task", "The task does not exist or is not accessible")
-        return task
+        message = "The task does not exist or is not accessible"
+        return found(self.tasks, task_id, "access_denied_task", message)
 
     def _resolve_person(self, ref: Any) -> JSON:
         if isinstance(ref, Mapping):
@@ -204,9 +210,5 @@ class FakeState:
     # -- auth --
 
     def _catalog_or_403(self, catalog_id: int) -> JSON:
-        catalog = self.catalogs.get(catalog_id)
-        if catalog is None:
-            raise pyrus_error(
-                "access_denied_catalog", "The catalog does not exist or is not accessible"
-            )
-        return catalog
+        message = "The catalog does not exist or is not accessible"
+        return found(self.catalogs, catalog_id, "access_denied_catalog", message)

@@ -12,8 +12,42 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pyrus_bots.protocol import pyrus_json
-from pyrus_bots.testing.fake_api.common import JSON, json_response, now, pyrus_error
+from pyrus_bots.testing.fake_api.common import JSON, found, json_response, now, pyrus_error
 from pyrus_bots.testing.fake_api.state import FakeState
+
+# Keys of a create-task and of a comment request that the fake stores as given.
+TASK_KEYS = (
+    "text",
+    "formatted_text",
+    "subject",
+    "due_date",
+    "due",
+    "duration",
+    "parent_task_id",
+    "list_ids",
+    "scheduled_date",
+)
+COMMENT_KEYS = (
+    "text",
+    "formatted_text",
+    "subject",
+    "action",
+    "due_date",
+    "due",
+    "duration",
+    "spent_minutes",
+    "channel",
+    "edit_comment_id",
+    "added_list_ids",
+    "removed_list_ids",
+)
+
+
+def _entry(fake: FakeState, author: JSON, data: JSON, keys: tuple[str, ...]) -> JSON:
+    """A new task or comment by ``author``, with the ``keys`` of the request copied over."""
+    entry: JSON = {"id": fake._next_id(), "create_date": now(), "author": author}
+    entry.update((key, data[key]) for key in keys if key in data)
+    return entry
 
 
 async def get_task(fake: FakeState, request: Request, body: Any) -> Response:
@@ -23,24 +57,9 @@ async def get_task(fake: FakeState, request: Request, body: Any) -> Response:
 async def create_task(fake: FakeState, request: Request, body: Any) -> Response:
     data = body if isinstance(body, dict) else {}
     author: JSON = request.state.person
-    task: JSON = {"id": fake._next_id(), "create_date": now(), "author": author}
-    for key in (
-        "text",
-        "formatted_text",
-        "subject",
-        "due_date",
-        "due",
-        "duration",
-        "parent_task_id",
-        "list_ids",
-        "scheduled_date",
-    ):
-        if key in data:
-            task[key] = data[key]
+    task = _entry(fake, author, data, TASK_KEYS)
     if data.get("form_id") is not None:
-        form = fake.forms.get(data["form_id"])
-        if form is None:
-            raise pyrus_error("access_denied_form", "The form does not exist")
+        form = found(fake.forms, data["form_id"], "access_denied_form", "The form does not exist")
         task["form_id"] = form["id"]
         task["current_step"] = 1
         task["fields"] = [
@@ -72,23 +91,7 @@ async def comment_task(fake: FakeState, request: Request, body: Any) -> Response
     if data.get("due") and data.get("due_date"):
         raise pyrus_error("either_due_date_or_due_can_be_set", "Give due or due_date")
     author: JSON = request.state.person
-    comment: JSON = {"id": fake._next_id(), "create_date": now(), "author": author}
-    for key in (
-        "text",
-        "formatted_text",
-        "subject",
-        "action",
-        "due_date",
-        "due",
-        "duration",
-        "spent_minutes",
-        "channel",
-        "edit_comment_id",
-        "added_list_ids",
-        "removed_list_ids",
-    ):
-        if key in data:
-            comment[key] = data[key]
+    comment = _entry(fake, author, data, COMMENT_KEYS)
     if data.get("field_updates"):
         comment["field_updates"] = _apply_field_updates(task, data["field_updates"])
     if data.get("subject"):
