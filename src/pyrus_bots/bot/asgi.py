@@ -7,7 +7,8 @@ import gc
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from pyrus_bots.bot.outcome import METHOD_NOT_ALLOWED, TOO_LARGE, BotTarget, Outcome, admit
+from pyrus_bots.bot.outcome import METHOD_NOT_ALLOWED, TOO_LARGE, Outcome
+from pyrus_bots.bot.target import BotTarget, admit
 
 __all__ = ["ASGIApp", "BotTarget"]
 

@@ -17,10 +17,9 @@ from pyrus_bots.bot.outcome import (
     METHOD_NOT_ALLOWED,
     NOT_JSON,
     TOO_LARGE,
-    BotTarget,
     Outcome,
-    admit,
 )
+from pyrus_bots.bot.target import BotTarget, admit
 
 __all__ = ["handle_lambda_event"]
 

@@ -1,15 +1,9 @@
-"""What an adapter needs to serve a bot, without knowing the Bot class: the HTTP answer to a
-delivery (:class:`Outcome`), the fixed answers, the shape of what it serves, and the checks
-every adapter makes before handing the body over (path, method).
-
-Adapters (``asgi``, ``wsgi``, ``aws_lambda``) import this module only, so that ``app`` can
-import them and arrows point one way.
-"""
+"""The HTTP answer to one delivery (:class:`Outcome`) and the fixed answers the pipeline and
+the adapters give."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 import orjson
 
@@ -23,10 +17,7 @@ __all__ = [
     "NO_TASK",
     "TOO_LARGE",
     "UNAUTHORIZED",
-    "BotTarget",
     "Outcome",
-    "Receiver",
-    "admit",
 ]
 
 
@@ -50,41 +41,3 @@ METHOD_NOT_ALLOWED = _error(405, "deliveries are POST requests")
 TOO_LARGE = _error(413, "the body is over the size limit")
 NOT_FOUND = _error(404, "no bot at this path")
 HANDLER_FAILED = _error(500, "the bot failed; Pyrus will retry")
-
-
-class Receiver(Protocol):
-    """One bot as adapters see it: a size limit and the two ways to answer a delivery."""
-
-    @property
-    def max_body_size(self) -> int: ...
-
-    async def handle(
-        self,
-        body: bytes,
-        signature: str | None,
-        retry: str | None,
-        answer: Callable[[Outcome], Awaitable[None]],
-    ) -> None: ...
-
-    async def process(
-        self, body: bytes, signature: str | None, retry: str | None = None
-    ) -> Outcome: ...
-
-
-class BotTarget(Protocol):
-    """What an adapter serves: a Bot, or a BotGroup routing paths to bots."""
-
-    def bot_for_path(self, path: str) -> Receiver | None: ...
-
-    async def aclose(self) -> None: ...
-
-
-def admit(target: BotTarget, path: str, method: str) -> Receiver | Outcome:
-    """The bot that takes a ``method`` request on ``path``, or the answer refusing it
-    (``method`` as the server gives it: upper case)."""
-    bot = target.bot_for_path(path)
-    if bot is None:
-        return NOT_FOUND
-    if method != "POST":
-        return METHOD_NOT_ALLOWED
-    return bot

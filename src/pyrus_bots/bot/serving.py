@@ -10,7 +10,7 @@ from typing import Any
 
 from pyrus_bots.bot.asgi import ASGIApp
 from pyrus_bots.bot.aws_lambda import handle_lambda_event
-from pyrus_bots.bot.outcome import Receiver
+from pyrus_bots.bot.pipeline import DeliveryPipeline
 from pyrus_bots.bot.wsgi import WSGIApp
 
 __all__ = ["Served"]
@@ -23,7 +23,7 @@ class Served(ABC):
     _wsgi: WSGIApp | None = None
 
     @abstractmethod
-    def bot_for_path(self, path: str) -> Receiver | None:
+    def bot_for_path(self, path: str) -> DeliveryPipeline | None:
         """The bot that answers deliveries posted to ``path`` (None: 404)."""
 
     @abstractmethod

@@ -9,7 +9,8 @@ from http import HTTPStatus
 from typing import Any
 
 from pyrus_bots.bot.loop_thread import LoopThread
-from pyrus_bots.bot.outcome import METHOD_NOT_ALLOWED, TOO_LARGE, BotTarget, Outcome, admit
+from pyrus_bots.bot.outcome import METHOD_NOT_ALLOWED, TOO_LARGE, Outcome
+from pyrus_bots.bot.target import BotTarget, admit
 
 __all__ = ["WSGIApp"]
 
