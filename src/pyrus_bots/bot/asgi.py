@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, Protocol
+from typing import Any
 
-from pyrus_bots.bot.app import METHOD_NOT_ALLOWED, NOT_FOUND, TOO_LARGE, Bot, Outcome
+from pyrus_bots.bot.outcome import METHOD_NOT_ALLOWED, TOO_LARGE, Outcome
+from pyrus_bots.bot.target import BotTarget, admit
 
 __all__ = ["ASGIApp", "BotTarget"]
 
@@ -21,14 +22,6 @@ FREEZE_GC_ON_STARTUP = True
 
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _ALLOW = [(b"allow", b"POST")]
-
-
-class BotTarget(Protocol):
-    """What an adapter serves: a Bot, or a BotGroup routing paths to bots."""
-
-    def bot_for_path(self, path: str) -> Bot | None: ...
-
-    async def aclose(self) -> None: ...
 
 
 class ASGIApp:
@@ -49,12 +42,9 @@ class ASGIApp:
         root: str = scope.get("root_path") or ""
         if root and path.startswith(root):  # mounted: Starlette keeps the prefix in path
             path = path[len(root) :]
-        bot = self.target.bot_for_path(path)
-        if bot is None:
-            await _respond(send, NOT_FOUND)
-            return
-        if scope["method"] != "POST":
-            await _respond(send, METHOD_NOT_ALLOWED, _ALLOW)
+        bot = admit(self.target, path, scope["method"])
+        if isinstance(bot, Outcome):
+            await _respond(send, bot, _ALLOW if bot is METHOD_NOT_ALLOWED else None)
             return
         signature = retry = None
         declared = -1

@@ -10,13 +10,16 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pyrus_bots.bot.app import METHOD_NOT_ALLOWED, NOT_FOUND, NOT_JSON, TOO_LARGE, Outcome
 from pyrus_bots.bot.loop_thread import LoopThread
-
-if TYPE_CHECKING:
-    from pyrus_bots.bot.asgi import BotTarget
+from pyrus_bots.bot.outcome import (
+    METHOD_NOT_ALLOWED,
+    NOT_JSON,
+    TOO_LARGE,
+    Outcome,
+)
+from pyrus_bots.bot.target import BotTarget, admit
 
 __all__ = ["handle_lambda_event"]
 
@@ -40,11 +43,9 @@ def _handle(target: BotTarget, event: Mapping[str, Any]) -> tuple[Outcome, dict[
     http = (event.get("requestContext") or {}).get("http") or {}
     method = event.get("httpMethod") or http.get("method") or ""
     path = event.get("rawPath") or event.get("path") or http.get("path") or "/"
-    bot = target.bot_for_path(path)
-    if bot is None:
-        return NOT_FOUND, {}
-    if method.upper() != "POST":
-        return METHOD_NOT_ALLOWED, {"allow": "POST"}
+    bot = admit(target, path, method.upper())
+    if isinstance(bot, Outcome):
+        return bot, {"allow": "POST"} if bot is METHOD_NOT_ALLOWED else {}
     headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
     raw = event.get("body") or ""
     if event.get("isBase64Encoded"):

@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
 
 from pyrus_bots.bot.app import Bot
-from pyrus_bots.bot.asgi import ASGIApp
-from pyrus_bots.bot.wsgi import WSGIApp
+from pyrus_bots.bot.serving import Served
 
 __all__ = ["BotGroup"]
 
 
 def _normalise(path: str) -> str:
-    path = "/" + path.strip("/")
-    return path
+    return "/" + path.strip("/")
 
 
-class BotGroup:
+class BotGroup(Served):
     """Routes deliveries by path: ``BotGroup({"/approver": approver, "/greeter": greeter})``.
     Unknown paths get 404. Serve with :meth:`asgi`, :meth:`wsgi` or :meth:`lambda_handler`."""
 
     def __init__(self, bots: Mapping[str, Bot] | None = None) -> None:
         self._bots: dict[str, Bot] = {}
-        self._asgi: ASGIApp | None = None
-        self._wsgi: WSGIApp | None = None
         for path, bot in (bots or {}).items():
             self.add(path, bot)
 
@@ -49,21 +44,3 @@ class BotGroup:
 
     async def aclose(self) -> None:
         await asyncio.gather(*(bot.aclose() for bot in self._bots.values()))
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.asgi()(scope, receive, send)
-
-    def asgi(self) -> ASGIApp:
-        if self._asgi is None:
-            self._asgi = ASGIApp(self)
-        return self._asgi
-
-    def wsgi(self) -> WSGIApp:
-        if self._wsgi is None:
-            self._wsgi = WSGIApp(self)
-        return self._wsgi
-
-    def lambda_handler(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
-        from pyrus_bots.bot.aws_lambda import handle_lambda_event
-
-        return handle_lambda_event(self, event)

@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
-from pyrus_bots.bot.app import METHOD_NOT_ALLOWED, NOT_FOUND, TOO_LARGE, Outcome
-from pyrus_bots.bot.asgi import BotTarget
 from pyrus_bots.bot.loop_thread import LoopThread
+from pyrus_bots.bot.outcome import METHOD_NOT_ALLOWED, TOO_LARGE, Outcome
+from pyrus_bots.bot.target import BotTarget, admit
 
 __all__ = ["WSGIApp"]
 
@@ -35,11 +35,9 @@ class WSGIApp:
         return [body]
 
     def _handle(self, environ: dict[str, Any]) -> tuple[Outcome, list[tuple[str, str]]]:
-        bot = self.target.bot_for_path(environ.get("PATH_INFO") or "/")
-        if bot is None:
-            return NOT_FOUND, []
-        if environ.get("REQUEST_METHOD") != "POST":
-            return METHOD_NOT_ALLOWED, [("Allow", "POST")]
+        bot = admit(self.target, environ.get("PATH_INFO") or "/", environ.get("REQUEST_METHOD", ""))
+        if isinstance(bot, Outcome):
+            return bot, [("Allow", "POST")] if bot is METHOD_NOT_ALLOWED else []
         limit = bot.max_body_size
         body = _read_body(environ, limit)
         if body is None:

@@ -138,3 +138,21 @@ def test_served_over_http_for_the_sync_client() -> None:
     ):
         assert [form.id for form in api.get_forms()] == [321]  # on-premise layout, one retry
     assert [c.path for c in fake.calls] == ["/api/v4/forms", "/api/v4/forms"]
+
+
+async def test_fake_in_process_through_asgi_transport() -> None:
+    fake = FakePyrusAPI()
+    fake.add_task({"id": 9, "text": "in process"})
+    async with AsyncPyrusClient(
+        "token-in-process",
+        api_url="http://fake/v4/",
+        transport=httpx.ASGITransport(app=fake),
+    ) as client:
+        task = await client.comment_task(9, {"text": "done", "action": "finished"})
+    assert task.is_closed is True
+    async with fake.async_client() as shortcut:
+        reopened = await shortcut.comment_task(9, {"text": "again"})
+    assert reopened.is_closed is False  # a comment reopens a closed task
+    assert fake.comments(9) == [{"text": "done", "action": "finished"}, {"text": "again"}]
+    assert [call.path for call in fake.calls] == ["/v4/tasks/9/comments"] * 2
+    assert all("authorization" not in call.headers for call in fake.calls)

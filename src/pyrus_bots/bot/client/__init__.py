@@ -2,8 +2,9 @@
 :class:`PyrusClient`, on httpx.
 
 Both share one sans-I/O core (:mod:`~pyrus_bots.bot.client.core`) for auth, retries, re-auth
-on 401, base URLs and error mapping, and one list of endpoints
-(:mod:`~pyrus_bots.bot.client.endpoints`). See ``docs/client.md``.
+on 401, base URLs and error mapping; every endpoint is written once
+(:mod:`~pyrus_bots.bot.client.endpoints`) and becomes a method of both clients in
+:mod:`~pyrus_bots.bot.client.base`. The two drivers only perform I/O. See ``docs/client.md``.
 """
 
 from pyrus_bots.bot.client.async_client import AsyncPyrusClient

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from pyrus_bots import __version__
 from pyrus_bots.bot.client.errors import PyrusAPIError, PyrusTransportError, redact
 from pyrus_bots.bot.client.retry import RetryPolicy, parse_retry_after
+from pyrus_bots.bot.urls import DEFAULT_API_URL, DEFAULT_AUTH_URL, DEFAULT_FILES_URL, platform_urls
 from pyrus_bots.protocol import pyrus_json
 
 __all__ = [
@@ -39,9 +40,6 @@ __all__ = [
     "platform_urls",
 ]
 
-DEFAULT_API_URL = "https://api.pyrus.com/v4/"
-DEFAULT_AUTH_URL = "https://accounts.pyrus.com/api/v4/auth"
-DEFAULT_FILES_URL = "https://files.pyrus.com/"
 DEFAULT_USER_AGENT = f"pyrus-bots/{__version__} (python; httpx)"
 
 T = TypeVar("T")
@@ -51,16 +49,6 @@ Reply = httpx.Response | httpx.TransportError | None
 
 def _with_slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
-
-
-def platform_urls(base_url: str) -> dict[str, str]:
-    """API, auth and files URLs of a pyrus-bots platform served at ``base_url``."""
-    base = base_url.rstrip("/")
-    return {
-        "api_url": f"{base}/v4/",
-        "auth_url": f"{base}/v4/auth",
-        "files_url": f"{base}/",
-    }
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import httpx
 
-from pyrus_bots.bot.client.core import ApiRequest, Call, json_body
+from pyrus_bots.bot.client.core import ApiRequest, Call, json_body, json_or_none
 from pyrus_bots.protocol import (
     Bot,
     BotsResponse,
@@ -64,11 +64,11 @@ __all__ = [
     "get_members",
     "get_profile",
     "get_registry",
-    "get_registry_csv",
     "get_roles",
     "get_task",
     "get_task_list",
     "register_body",
+    "request",
     "sync_catalog",
     "upload_file",
 ]
@@ -135,44 +135,77 @@ def _task(response: httpx.Response) -> TaskWithComments:
 
 
 def get_task(task_id: int) -> Call[TaskWithComments]:
+    """``GET /tasks/{id}``: the task with all its comments."""
     return Call(ApiRequest("GET", f"tasks/{int(task_id)}"), _task)
 
 
 def comment_task(
     task_id: int, comment: CommentRequest | Mapping[str, Any]
 ) -> Call[TaskWithComments]:
+    """``POST /tasks/{id}/comments``; returns the task including the new comment."""
     body = comment.to_pyrus() if isinstance(comment, CommentRequest) else dict(comment)
     request = ApiRequest("POST", f"tasks/{int(task_id)}/comments", json=body, idempotent=False)
     return Call(request, _task)
 
 
 def create_task(task: CreateTaskRequest | Mapping[str, Any]) -> Call[TaskWithComments]:
+    """``POST /tasks``: a simple task (``text``) or a form task (``form_id``)."""
     body = task.to_pyrus() if isinstance(task, CreateTaskRequest) else dict(task)
     return Call(ApiRequest("POST", "tasks", json=body, idempotent=False), _task)
 
 
 def get_forms() -> Call[list[FormTemplate]]:
+    """``GET /forms``."""
     return Call(ApiRequest("GET", "forms"), lambda r: FormsResponse.from_pyrus(json_body(r)).forms)
 
 
 def get_form(form_id: int) -> Call[FormTemplate]:
+    """``GET /forms/{id}``."""
     return Call(
         ApiRequest("GET", f"forms/{int(form_id)}"),
         lambda r: FormTemplate.from_pyrus(json_body(r)),
     )
 
 
-def get_registry(form_id: int, body: Mapping[str, Any]) -> Call[list[Task]]:
-    request = ApiRequest("POST", f"forms/{int(form_id)}/register", json=dict(body))
-    return Call(request, lambda r: FormRegisterResponse.from_pyrus(json_body(r)).tasks)
+def get_registry(
+    form_id: int,
+    request: Mapping[str, Any] | None = None,
+    *,
+    format: Literal["json", "csv"] = "json",
+    steps: int | Iterable[int] | None = None,
+    task_ids: int | Iterable[int] | None = None,
+    field_ids: int | Iterable[int] | None = None,
+    include_archived: bool = False,
+    field_filters: Mapping[int, Any] | None = None,
+    **filters: Any,
+) -> Call[list[Task]] | Call[str]:
+    """``POST /forms/{id}/register``: the form's tasks (without comments), or the CSV text
+    with ``format="csv"``. Filters: see :func:`register_body` (e.g. ``steps=[2]``,
+    ``field_filters={5: "gt100"}``, ``fld7="empty"``)."""
+    body = register_body(
+        request,
+        steps=steps,
+        task_ids=task_ids,
+        field_ids=field_ids,
+        include_archived=include_archived,
+        field_filters=field_filters,
+        **filters,
+    )
+    path = f"forms/{int(form_id)}/register"
+    if format == "csv":
+        return Call(ApiRequest("POST", path, json={**body, "format": "csv"}), _text)
+    return Call(
+        ApiRequest("POST", path, json=body),
+        lambda r: FormRegisterResponse.from_pyrus(json_body(r)).tasks,
+    )
 
 
-def get_registry_csv(form_id: int, body: Mapping[str, Any]) -> Call[str]:
-    request = ApiRequest("POST", f"forms/{int(form_id)}/register", json={**body, "format": "csv"})
-    return Call(request, lambda r: r.text)
+def _text(response: httpx.Response) -> str:
+    return response.text
 
 
 def get_catalogs() -> Call[list[CatalogInfo]]:
+    """``GET /catalogs``."""
     return Call(
         ApiRequest("GET", "catalogs"),
         lambda r: CatalogsResponse.from_pyrus(json_body(r)).catalogs,
@@ -186,7 +219,8 @@ def get_catalog(
     filters: CatalogFilters | None = None,
     use_wildcard: bool = False,
 ) -> Call[Catalog]:
-    """``filters`` keeps items whose ``column`` equals ``value`` (several pairs allowed)."""
+    """``GET /catalogs/{id}``; ``filters`` = {column: value} (several pairs allowed) keeps the
+    items whose ``column`` equals ``value``."""
     params: list[tuple[str, str]] = [("include_deleted", _flag(include_deleted))]
     pairs = filters.items() if isinstance(filters, Mapping) else (filters or ())
     for column, value in pairs:
@@ -206,6 +240,7 @@ def _items(rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
 def create_catalog(
     name: str, headers: Sequence[str], items: Iterable[Sequence[Any]] = ()
 ) -> Call[Catalog]:
+    """``PUT /catalogs``: a new catalog with these column headers and item rows."""
     body = {"name": name, "catalog_headers": list(headers), "items": _items(items)}
     return Call(
         ApiRequest("PUT", "catalogs", json=body, idempotent=False),
@@ -225,6 +260,7 @@ def sync_catalog(
     apply: bool = True,
     force_update_first_column: bool = False,
 ) -> Call[CatalogSyncResponse]:
+    """``POST /catalogs/{id}``: replace all items (unlisted ones are deleted)."""
     body: dict[str, Any] = {
         "apply": apply,
         "catalog_headers": list(headers),
@@ -241,7 +277,7 @@ def diff_catalog(
     upsert: Iterable[Sequence[Any]] = (),
     delete: Iterable[str] = (),
 ) -> Call[CatalogSyncResponse]:
-    """Add or update items by first column (``upsert``) and delete items by first column."""
+    """``POST /catalogs/{id}/diff``: upsert and delete items keyed by the first column."""
     body = {"upsert": _items(upsert), "delete": [str(key) for key in delete]}
     return Call(ApiRequest("POST", f"catalogs/{int(catalog_id)}/diff", json=body), _sync_result)
 
@@ -249,8 +285,8 @@ def diff_catalog(
 def upload_file(
     name: str, data: FileData, content_type: str = "application/octet-stream"
 ) -> Call[UploadResponse]:
-    """Multipart part ``file`` to ``<api_url>files/upload``. A file object is read whole, so
-    that a retry can send the same bytes again."""
+    """``POST <api_url>files/upload`` (multipart part ``file``); attach the answer's ``guid``
+    to a comment. A file object is read whole, so that a retry can send the same bytes again."""
     content = bytes(data) if isinstance(data, bytes | bytearray | memoryview) else data.read()
     request = ApiRequest("POST", "files/upload", upload=(name, content, content_type))
     return Call(request, lambda r: UploadResponse.from_pyrus(json_body(r)))
@@ -261,6 +297,7 @@ def _file_bytes(response: httpx.Response) -> bytes:
 
 
 def download_file(file_id: int) -> Call[bytes]:
+    """``GET <files_url>services/attachment?Id=<id>``: the file's bytes."""
     request = ApiRequest(
         "GET",
         "services/attachment",
@@ -272,17 +309,20 @@ def download_file(file_id: int) -> Call[bytes]:
 
 
 def get_contacts(include_inactive: bool = False) -> Call[list[Organization]]:
+    """``GET /contacts``: organizations with their persons and roles."""
     request = ApiRequest("GET", "contacts", params=(("include_inactive", _flag(include_inactive)),))
     return Call(request, lambda r: ContactsResponse.from_pyrus(json_body(r)).organizations)
 
 
 def get_members() -> Call[list[Person]]:
+    """``GET /members``."""
     return Call(
         ApiRequest("GET", "members"), lambda r: MembersResponse.from_pyrus(json_body(r)).members
     )
 
 
 def get_member(person_id: int) -> Call[Person]:
+    """``GET /members/{id}``."""
     return Call(
         ApiRequest("GET", f"members/{int(person_id)}"),
         lambda r: Person.from_pyrus(json_body(r)),
@@ -290,14 +330,17 @@ def get_member(person_id: int) -> Call[Person]:
 
 
 def get_roles() -> Call[list[Role]]:
+    """``GET /roles``."""
     return Call(ApiRequest("GET", "roles"), lambda r: RolesResponse.from_pyrus(json_body(r)).roles)
 
 
 def get_profile() -> Call[Profile]:
+    """``GET /profile``: who the token belongs to."""
     return Call(ApiRequest("GET", "profile"), lambda r: Profile.from_pyrus(json_body(r)))
 
 
 def get_inbox(item_count: int = 50, group_item_count: int = 50) -> Call[InboxResponse]:
+    """``GET /inbox``: tasks waiting for the caller."""
     params = (("item_count", str(int(item_count))), ("group_item_count", str(group_item_count)))
     return Call(
         ApiRequest("GET", "inbox", params=params),
@@ -306,6 +349,7 @@ def get_inbox(item_count: int = 50, group_item_count: int = 50) -> Call[InboxRes
 
 
 def get_lists() -> Call[list[TaskList]]:
+    """``GET /lists``."""
     return Call(
         ApiRequest("GET", "lists"), lambda r: TaskListsResponse.from_pyrus(json_body(r)).lists
     )
@@ -318,8 +362,8 @@ def get_task_list(
     include_archived: bool = False,
     **filters: Any,
 ) -> Call[TaskHeadersResponse]:
-    """``filters``: ``modified_before``/``_after``, ``created_before``/``_after``,
-    ``closed_before``/``_after`` (datetimes or strings)."""
+    """``GET /lists/{id}/tasks``; ``filters``: ``modified_before``/``_after``,
+    ``created_before``/``_after``, ``closed_before``/``_after`` (datetimes or strings)."""
     params: list[tuple[str, str]] = [("item_count", str(int(item_count)))]
     if include_archived:
         params.append(("include_archived", "y"))
@@ -333,4 +377,26 @@ def get_task_list(
 
 
 def get_bots() -> Call[list[Bot]]:
+    """``GET /bots``."""
     return Call(ApiRequest("GET", "bots"), lambda r: BotsResponse.from_pyrus(json_body(r)).bots)
+
+
+def request(
+    method: str,
+    path: str,
+    *,
+    json: Any = None,
+    params: Mapping[str, str] | None = None,
+) -> Call[Any]:
+    """Any other API call: ``path`` relative to ``api_url`` (``"tasks/5"``); returns the
+    decoded JSON answer (None for an empty body). Only GET, PUT and DELETE are retried
+    after the server may have seen the request."""
+    verb = method.upper()
+    call = ApiRequest(
+        verb,
+        path.lstrip("/"),
+        params=tuple((params or {}).items()),
+        json=json,
+        idempotent=verb in {"GET", "PUT", "DELETE"},
+    )
+    return Call(call, json_or_none)
