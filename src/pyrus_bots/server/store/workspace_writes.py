@@ -69,9 +69,9 @@ def _assign(row: object, wanted: Mapping[str, Any]) -> None:
 
 
 async def _save_row(
-    session: AsyncSession, model: type[Row], row_id: int, wanted: Mapping[str, Any]
+    session: AsyncSession, model: type[Row], row_id: int, row: Row | None, wanted: Mapping[str, Any]
 ) -> Saved:
-    row = await session.get(model, row_id)
+    """Insert a ``model`` row when ``row`` (the one read for ``row_id``) is None, else update it."""
     if row is None:
         session.add(model(id=row_id, **wanted))
         await session.flush()
@@ -91,7 +91,7 @@ async def save_person(session: AsyncSession, person_id: int, wanted: Mapping[str
     row = await session.get(PersonRow, person_id)
     if row is not None and wanted.get("security_key", row.security_key) != row.security_key:
         await revoke_tokens(session, person_id)
-    return await _save_row(session, PersonRow, person_id, wanted)
+    return await _save_row(session, PersonRow, person_id, row, wanted)
 
 
 async def save_bot(
@@ -130,7 +130,8 @@ async def save_bot(
 
 async def save_role_row(session: AsyncSession, role_id: int, wanted: Mapping[str, Any]) -> Saved:
     """Create the role or bring the columns in ``wanted`` to their values (members aside)."""
-    return await _save_row(session, RoleRow, role_id, wanted)
+    row = await session.get(RoleRow, role_id)
+    return await _save_row(session, RoleRow, role_id, row, wanted)
 
 
 async def restore_catalog(

@@ -122,8 +122,17 @@ async def _apply_person(load: _Load, path: str, spec: PersonSpec) -> None:
     account = await get_account(load.session, spec.id)
     if account is not None and account.type != "user":
         raise load.refuse(f"{path}.id", f"{spec.id} is a bot in the database, not a person")
+    wanted = _person_columns(spec, load.organization_id, login)
+    load.changes.saved(f"person {spec.id}", await save_person(load.session, spec.id, wanted))
+    if await rights_of(load.session, spec.id) != set(spec.rights):
+        await set_rights(load.session, spec.id, spec.rights)
+        load.changes.note(f"rights of person {spec.id}")
+
+
+def _person_columns(spec: PersonSpec, organization_id: int, login: str) -> dict[str, Any]:
+    """The ``people`` columns the file sets; a key left out keeps the one in the database."""
     wanted: dict[str, Any] = {
-        "organization_id": load.organization_id,
+        "organization_id": organization_id,
         "type": "user",
         "email": spec.email,
         "login": login,
@@ -138,10 +147,7 @@ async def _apply_person(load: _Load, path: str, spec: PersonSpec) -> None:
     }
     if spec.security_key is not None:
         wanted["security_key"] = spec.security_key
-    load.changes.saved(f"person {spec.id}", await save_person(load.session, spec.id, wanted))
-    if await rights_of(load.session, spec.id) != set(spec.rights):
-        await set_rights(load.session, spec.id, spec.rights)
-        load.changes.note(f"rights of person {spec.id}")
+    return wanted
 
 
 async def _apply_bot(load: _Load, path: str, spec: BotSpec) -> None:
@@ -154,7 +160,7 @@ async def _apply_bot(load: _Load, path: str, spec: BotSpec) -> None:
         spec.security_key or (account.security_key if account else None) or generate_security_key()
     )
     await _check_login(load, f"{path}.login", login, spec.id)
-    person_values: dict[str, Any] = {
+    person_values = {
         "organization_id": load.organization_id,
         "type": "bot",
         "email": login,
@@ -166,7 +172,15 @@ async def _apply_bot(load: _Load, path: str, spec: BotSpec) -> None:
         "banned": False,
         "fired": False,
     }
-    bot_values: dict[str, Any] = {
+    saved = await save_bot(load.session, spec.id, person_values, _bot_columns(spec))
+    if saved is None:
+        raise load.refuse(f"{path}.id", f"{spec.id} has no bot settings row")
+    load.changes.saved(f"bot {spec.id}", saved)
+
+
+def _bot_columns(spec: BotSpec) -> dict[str, Any]:
+    """The ``bots`` columns (the bot's settings beside its ``people`` row)."""
+    return {
         "name": spec.name,
         "hook_url": spec.hook_url,
         "settings": spec.settings,
@@ -176,10 +190,6 @@ async def _apply_bot(load: _Load, path: str, spec: BotSpec) -> None:
         "locale": spec.locale,
         "time_zone_offset": spec.time_zone_offset,
     }
-    saved = await save_bot(load.session, spec.id, person_values, bot_values)
-    if saved is None:
-        raise load.refuse(f"{path}.id", f"{spec.id} has no bot settings row")
-    load.changes.saved(f"bot {spec.id}", saved)
 
 
 async def _apply_role(load: _Load, spec: RoleSpec, members: list[int]) -> None:
