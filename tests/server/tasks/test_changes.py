@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from api.harness import ALICE, BOB, BOT_ID, CAROL, FORM_ID, make_api_workspace
 from sqlalchemy import func, select
 
-from api.harness import ALICE, BOB, BOT_ID, CAROL, FORM_ID, make_api_workspace
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.server import tasks as service
 from pyrus_bots.server.store import tasks as task_store
