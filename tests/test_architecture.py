@@ -25,7 +25,6 @@ KNOWN_OFFENDERS = frozenset(
         "server/workflow/engine.py",
         "server/workflow/engine.py::_Change",
         "server/workflow/values.py",
-        "server/workspace.py",
     }
 )
 
