@@ -1,25 +1,18 @@
-"""The few-statement paths of the task store (lock with people, save with the known index, id
-reservation, token with the directory version, task documents), on SQLite and PostgreSQL."""
+"""Writing tasks in few statements (lock with the index rows, save with the known index, id
+reservation, a new task with its first comment), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from sqlalchemy import event, select
 
-from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server.store import codec, tasks, tokens
-from pyrus_bots.server.store.counters import bump_directory_version
+from pyrus_bots.server.store import comments, task_index, task_writes, tasks
 from pyrus_bots.server.store.db import Database
-from pyrus_bots.server.store.directory import directory_version
 from pyrus_bots.server.store.models import TaskPerson
 from pyrus_bots.server.workflow.state import Approval, Comment, TaskState
 
@@ -43,8 +36,8 @@ def form_task(task_id: int) -> TaskState:
 
 async def new_task(database: Database) -> TaskState:
     async with database.session() as s, s.begin():
-        task = form_task(await tasks.reserve_task_id(s))
-        await tasks.insert_task(s, task)
+        task = form_task(await task_writes.reserve_task_id(s))
+        await task_writes.insert_task(s, task)
     return task
 
 
@@ -70,75 +63,107 @@ def statements(database: Database) -> Iterator[list[str]]:
         event.remove(database.engine.sync_engine, "before_cursor_execute", record)
 
 
-async def test_lock_task_reads_the_task_and_its_index_rows(seeded: Database) -> None:
+async def test_lock_tasks_reads_the_tasks_and_their_index_rows(seeded: Database) -> None:
     task = await new_task(seeded)
     async with seeded.session() as s, s.begin():
-        locked = await tasks.lock_task(s, task.id)
-        assert await tasks.lock_task(s, 987654321) is None
-    assert locked is not None
-    loaded, people = locked
+        locked = await task_writes.lock_tasks(s, [task.id, 987654321])
+        assert await task_writes.lock_tasks(s, []) == {}
+    assert list(locked) == [task.id]  # unknown ids are left out
+    loaded, people = locked[task.id]
     assert loaded == task
     assert people == await index_rows(seeded, task.id)
-    assert tasks.people_ids(people) == {1002, 2001, 3001}
-    assert tasks.people_ids(people, tasks.INBOX) == {2001}
+    assert task_index.people_ids(people) == {1002, 2001, 3001}
+    assert task_index.people_ids(people, task_index.INBOX) == {2001}
 
 
-async def test_lock_task_serialises_concurrent_writers(seeded: Database) -> None:
+async def test_lock_tasks_serialises_concurrent_writers(seeded: Database) -> None:
     task = await new_task(seeded)
 
     async def append_participant(person_id: int) -> None:
         async with seeded.session() as s, s.begin():
-            locked = await tasks.lock_task(s, task.id)
-            assert locked is not None
-            current, people = locked
+            current, people = (await task_writes.lock_tasks(s, [task.id]))[task.id]
             await asyncio.sleep(0.05)  # widen the window a lost update would need
             current.participant_ids.append(person_id)
-            await tasks.save_task(s, current, people=people)
+            await task_writes.save_locked_tasks(s, [(current, people)])
 
     await asyncio.gather(*(append_participant(pid) for pid in (1001, 1003, 1004)))
     async with seeded.session() as s:
         final = await tasks.get_task(s, task.id)
     assert final is not None and sorted(final.participant_ids) == [1001, 1003, 1004]
-    involved = {pid for pid, kind in await index_rows(seeded, task.id) if kind == tasks.INVOLVED}
-    assert {1001, 1003, 1004} <= involved
+    rows = await index_rows(seeded, task.id)
+    assert {1001, 1003, 1004} <= task_index.people_ids(rows, task_index.INVOLVED)
+
+
+async def test_get_task_for_update_serialises_concurrent_writers(seeded: Database) -> None:
+    task = await new_task(seeded)
+
+    async def append_participant(person_id: int) -> None:
+        async with seeded.session() as s, s.begin():
+            current = await tasks.get_task(s, task.id, for_update=True)
+            assert current is not None
+            await asyncio.sleep(0.05)  # widen the window a lost update would need
+            current.participant_ids.append(person_id)
+            people = await s.execute(
+                select(TaskPerson.person_id, TaskPerson.kind).where(TaskPerson.task_id == task.id)
+            )
+            existing = {(pid, kind) for pid, kind in people}
+            await task_writes.save_locked_tasks(s, [(current, existing)])
+
+    await asyncio.gather(*(append_participant(pid) for pid in (1001, 1002, 1003)))
+    async with seeded.session() as s:
+        final = await tasks.get_task(s, task.id)
+    assert final is not None and sorted(final.participant_ids) == [1001, 1002, 1003]
 
 
 async def test_save_with_known_people_writes_only_what_changed(seeded: Database) -> None:
     task = await new_task(seeded)
     async with seeded.session() as s, s.begin():
-        locked = await tasks.lock_task(s, task.id)
-        assert locked is not None
-        current, people = locked
-        current.text = "no change of people"
+        locked = (await task_writes.lock_tasks(s, [task.id]))[task.id]
+        locked[0].text = "no change of people"
         with statements(seeded) as seen:
-            await tasks.save_task(s, current, people=people)
+            await task_writes.save_locked_tasks(s, [locked])
+            await task_writes.save_locked_tasks(s, [])  # nothing to save: no statement
     assert len(seen) == 1 and "task_people" not in seen[0]
 
     async with seeded.session() as s, s.begin():
-        locked = await tasks.lock_task(s, task.id)
-        assert locked is not None
-        current, people = locked
+        current, people = (await task_writes.lock_tasks(s, [task.id]))[task.id]
         current.approvals[0][0].choice = "approved"
         current.current_step = 2
-        comment = await tasks.add_comment(
-            s,
-            Comment(task_id=task.id, author_id=2001, create_date=T0, body={"text": "ok"}),
-            set_last_note=False,
-        )
+        current.last_modified_date = T0 + timedelta(minutes=1)
+        comment = Comment(task_id=task.id, author_id=2001, create_date=T0, body={"text": "ok"})
+        await comments.add_comments(s, [comment])
         assert comment.id is not None
-        await tasks.save_task(s, current, last_note_id=comment.id, people=people)
+        current.last_note_id = comment.id
+        await task_writes.save_locked_tasks(s, [(current, people)])
     rows = await index_rows(seeded, task.id)
-    assert {pid for pid, kind in rows if kind == tasks.INBOX} == {3001}
-    assert {pid for pid, kind in rows if kind == tasks.INVOLVED} == {1002, 2001, 3001}
+    assert task_index.people_ids(rows, task_index.INBOX) == {3001}
+    assert task_index.people_ids(rows, task_index.INVOLVED) == {1002, 2001, 3001}
     async with seeded.session() as s:
         saved = await tasks.get_task(s, task.id)
     assert saved is not None and saved.last_note_id == comment.id and saved.current_step == 2
+    assert saved == current
+
+
+async def test_several_tasks_are_saved_together(seeded: Database) -> None:
+    first, second = await new_task(seeded), await new_task(seeded)
+    async with seeded.session() as s, s.begin():
+        locked = await task_writes.lock_tasks(s, [second.id, first.id])
+        for current, _ in locked.values():
+            current.approvals[0][0].choice = "approved"
+            current.current_step = 2
+        await task_writes.save_locked_tasks(s, list(locked.values()))
+    for task in (first, second):
+        rows = await index_rows(seeded, task.id)
+        assert task_index.people_ids(rows, task_index.INBOX) == {3001}
+        async with seeded.session() as s:
+            saved = await tasks.get_task(s, task.id)
+        assert saved is not None and saved.current_step == 2
 
 
 async def test_reserved_ids_grow_and_never_repeat(seeded: Database) -> None:
     async def reserve() -> int:
         async with seeded.session() as s, s.begin():
-            return await tasks.reserve_task_id(s)
+            return await task_writes.reserve_task_id(s)
 
     first = [await reserve() for _ in range(3)]
     assert first == sorted(first) and len(set(first)) == 3
@@ -146,78 +171,24 @@ async def test_reserved_ids_grow_and_never_repeat(seeded: Database) -> None:
     assert len(set(both)) == 10 and min(both) > max(first)
 
 
-async def test_token_and_directory_version_in_one_read(seeded: Database) -> None:
-    async with seeded.session() as s, s.begin():
-        token = await tokens.issue_token(s, 1001, ttl=3600, now=T0)
-        before = await directory_version(s)
-    async with seeded.session() as s:
-        assert await tokens.resolve_token_and_directory_version(s, token, T0) == (1001, before)
-    async with seeded.session() as s, s.begin():
-        bumped = await bump_directory_version(s)
-    async with seeded.session() as s:
-        assert await tokens.resolve_token_and_directory_version(s, token, T0) == (1001, bumped)
-        with pytest.raises(PyrusError) as expired:
-            await tokens.resolve_token_and_directory_version(s, token, T0 + timedelta(hours=2))
-        assert expired.value.code == "expired_token"
-        with pytest.raises(PyrusError) as unknown:
-            await tokens.resolve_token_and_directory_version(s, "nope", T0)
-        assert unknown.value.code == "invalid_token"
-
-
-# --- task documents: plain JSON that reads back as the task ---------------------------------
-
-_times = st.datetimes(timezones=st.just(UTC))
-_values = st.recursive(
-    st.none() | st.integers() | st.text(max_size=5) | st.booleans() | _times | st.dates(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
-    max_leaves=8,
-)
-_approvals = st.builds(Approval, st.integers(1, 9999), st.sampled_from(["waiting", "approved"]))
-_tasks = st.builds(
-    TaskState,
-    id=st.integers(1, 10**9),
-    author_id=st.integers(1, 10**9),
-    create_date=_times,
-    last_modified_date=_times,
-    text=st.none() | st.text(max_size=5),
-    close_date=st.none() | _times,
-    participant_ids=st.lists(st.integers(1, 99)),
-    subscribers=st.lists(_approvals, max_size=2),
-    step_entered_at=st.lists(_times, max_size=2),
-    approvals=st.lists(st.lists(_approvals, max_size=2), max_size=3),
-    fields=st.dictionaries(st.integers(1, 99), _values, max_size=4),
-    due_date=st.none() | st.dates(),
-    list_ids=st.lists(st.integers(1, 99), max_size=2),
-)
-
-
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-@given(_tasks)
-def test_task_documents_are_plain_json_and_round_trip(task: TaskState) -> None:
-    document = codec.to_document(task)
-    stored = json.loads(json.dumps(document))  # what a JSON column gives back
-    assert stored == document
-    assert codec.from_document(TaskState, stored) == task
-
-
 # --- a new task with its first comment, and its deliveries -----------------------------------
 
 
 async def create_with_first_comment(database: Database, text: str) -> tuple[TaskState, Comment]:
     async with database.session() as s, s.begin():
-        task = form_task(await tasks.reserve_task_id(s))
+        task = form_task(await task_writes.reserve_task_id(s))
         comment = Comment(task_id=task.id, author_id=1002, create_date=T0, body={"text": text})
-        await tasks.insert_task(s, task, first_comment=comment)
+        await task_writes.insert_task(s, task, first_comment=comment)
     return task, comment
 
 
 async def test_new_task_carries_its_first_comment(seeded: Database) -> None:
     plain = await new_task(seeded)
     async with seeded.session() as s, s.begin():
-        task = form_task(await tasks.reserve_task_id(s))
+        task = form_task(await task_writes.reserve_task_id(s))
         first = Comment(task_id=task.id, author_id=1002, create_date=T0, body={"text": "hi"})
         with statements(seeded) as seen:
-            await tasks.insert_task(s, task, first_comment=first)
+            await task_writes.insert_task(s, task, first_comment=first)
     # PostgreSQL: task, index and comment in one statement; SQLite: one each
     assert len(seen) == (1 if seeded.dialect == "postgresql" else 3)
     assert first.id is not None and task.last_note_id == first.id
@@ -225,10 +196,9 @@ async def test_new_task_carries_its_first_comment(seeded: Database) -> None:
     async with seeded.session() as s, s.begin():
         stored = await tasks.get_task(s, task.id)
         assert stored is not None and stored.last_note_id == first.id
-        [read] = await tasks.get_comments(s, task.id)
-        later = await tasks.add_comment(
-            s, Comment(task_id=task.id, author_id=2001, create_date=T0, body={"text": "next"})
-        )
+        [read] = await comments.get_comments(s, task.id)
+        later = Comment(task_id=task.id, author_id=2001, create_date=T0, body={"text": "next"})
+        await comments.add_comments(s, [later])
     assert (read.id, read.author_id, read.body) == (first.id, 1002, {"text": "hi"})
     assert later.id is not None and later.id > first.id
 
@@ -241,6 +211,6 @@ async def test_concurrent_new_tasks_get_their_own_first_comments(seeded: Databas
     async with seeded.session() as s:
         for task, comment in created:
             stored = await tasks.get_task(s, task.id)
-            [read] = await tasks.get_comments(s, task.id)
+            [read] = await comments.get_comments(s, task.id)
             assert stored is not None and stored.last_note_id == read.id == comment.id
             assert read.body == comment.body
