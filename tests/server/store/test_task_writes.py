@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event, select
@@ -15,30 +15,22 @@ from pyrus_bots.server.store import comments, task_index, task_writes, tasks
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.models import TaskPerson
 from pyrus_bots.server.workflow.state import Approval, Comment, TaskState
+from store import task_samples as samples
+from store.task_samples import T0
 
-T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+def two_steps() -> list[list[Approval]]:
+    """Bot 2001, then role 3001."""
+    return [[Approval(2001)], [Approval(3001)]]
 
 
 def form_task(task_id: int) -> TaskState:
-    """A task of form 321 (full.yaml) waiting on bot 2001 at step 1."""
-    return TaskState(
-        id=task_id,
-        author_id=1002,
-        create_date=T0,
-        last_modified_date=T0,
-        form_id=321,
-        current_step=1,
-        step_entered_at=[T0],
-        approvals=[[Approval(2001)], [Approval(3001)]],
-        fields={1: "Laptop", 7: date(2026, 4, 1)},
-    )
+    """A task of form 321 (full.yaml) waiting on bot 2001 at step 1 of two."""
+    return samples.form_task(task_id, approvals=two_steps())
 
 
 async def new_task(database: Database) -> TaskState:
-    async with database.session() as s, s.begin():
-        task = form_task(await task_writes.reserve_task_id(s))
-        await task_writes.insert_task(s, task)
-    return task
+    return await samples.new_task(database, approvals=two_steps())
 
 
 async def index_rows(database: Database, task_id: int) -> set[tuple[int, str]]:
