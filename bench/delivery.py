@@ -53,6 +53,7 @@ from pyrus_bots.server.delivery.payload import build_webhook
 from pyrus_bots.server.delivery.service import DeliveryService
 from pyrus_bots.server.settings import Settings
 from pyrus_bots.server.store import bots as bot_store
+from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import forms as form_store
 from pyrus_bots.server.store import people as people_store
 from pyrus_bots.server.store import tasks as task_store
@@ -289,7 +290,7 @@ async def signed_payloads(database: Database, task_ids: list[int], bot_port: int
         directory = await load_directory(session)
         bots = {b.person_id: b for b in await bot_store.list_bots(session)}
         for task in await task_store.get_tasks(session, task_ids):
-            comments = await task_store.get_comments(session, task.id)
+            comments = await comment_store.get_comments(session, task.id)
             bot_id = task.approvals[0][0].person_id
             bot = bots[bot_id]
             webhook = build_webhook(

@@ -10,18 +10,21 @@ docs/scaling.md.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from sqlalchemy import text
 from starlette.responses import Response
 
+# The delivery metrics register themselves in the default registry (served on /metrics) on import.
+import pyrus_bots.server.delivery.metrics  # noqa: F401
 from pyrus_bots import __version__
+from pyrus_bots.server.admin import deliveries as admin_deliveries
+from pyrus_bots.server.admin import ui as admin_ui
+from pyrus_bots.server.admin.api import router as admin_router
 from pyrus_bots.server.api.context import ApiState
 from pyrus_bots.server.api.errors import install_error_handlers
 from pyrus_bots.server.api.middleware import RequestShapeMiddleware
@@ -29,37 +32,12 @@ from pyrus_bots.server.api.ratelimit import InMemoryRateLimiter, RateLimiter, Sh
 from pyrus_bots.server.api.responses import PyrusJSONResponse, error_response
 from pyrus_bots.server.api.router import API_PREFIXES, build_files_router, build_v4_router
 from pyrus_bots.server.clock import SYSTEM_CLOCK, Clock
+from pyrus_bots.server.delivery.service import DeliveryService
 from pyrus_bots.server.settings import Settings
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.notify import DeliveryListener
 
 log = logging.getLogger("pyrus_bots.server")
-
-# Routers of other parts, mounted when present (each module exposes ``router``).
-_OPTIONAL_ROUTERS = (
-    "pyrus_bots.server.admin.deliveries",
-    "pyrus_bots.server.admin.ui",
-)
-
-
-def _optional_router(module_name: str) -> APIRouter | None:
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        if exc.name != module_name:
-            raise
-        return None
-    router = getattr(module, "router", None)
-    return router if isinstance(router, APIRouter) else None
-
-
-def _start_delivery(database: Database, settings: Settings, clock: Clock) -> Any:
-    try:
-        from pyrus_bots.server.delivery.service import DeliveryService
-    except ImportError:  # the delivery worker is not part of this build
-        log.warning("delivery worker unavailable: webhooks will not be sent")
-        return None
-    return DeliveryService(database, settings, clock)
 
 
 def _api_limiter(settings: Settings, db: Database) -> RateLimiter:
@@ -100,11 +78,10 @@ def create_app(
         delivery = None
         listener = None
         if settings.role in ("all", "worker"):
-            delivery = _start_delivery(db, settings, clock)
-            if delivery is not None:
-                await delivery.start()
-                state.on_deliveries = delivery.wake
-                listener = await _listen_for_deliveries(db, delivery.wake)
+            delivery = DeliveryService(db, settings, clock)
+            await delivery.start()
+            state.on_deliveries = delivery.wake
+            listener = await _listen_for_deliveries(db, delivery.wake)
         app.state.delivery = delivery
         try:
             yield
@@ -141,25 +118,16 @@ def create_app(
             # One copy in the OpenAPI document; /api/v4 serves the same handlers.
             app.include_router(v4, prefix=prefix, include_in_schema=index == 0)
         app.include_router(build_files_router())
-        from pyrus_bots.server.admin.api import router as admin_router
-
         app.include_router(admin_router)
-        for name in _OPTIONAL_ROUTERS:
-            router = _optional_router(name)
-            if router is not None:
-                app.include_router(router)
+        app.include_router(admin_deliveries.router)
+        app.include_router(admin_ui.router)
     elif settings.role == "worker":
-        deliveries = _optional_router("pyrus_bots.server.admin.deliveries")
-        if deliveries is not None:
-            app.include_router(deliveries)
+        app.include_router(admin_deliveries.router)
     _add_service_routes(app, db)
     return app
 
 
 def _add_service_routes(app: FastAPI, db: Database) -> None:
-    # The delivery metrics register themselves in the default registry on import.
-    importlib.import_module("pyrus_bots.server.delivery.metrics")
-
     @app.get("/healthz", tags=["service"], summary="Liveness and database reachability")
     async def healthz() -> Response:
         try:

@@ -14,6 +14,7 @@ from pyrus_bots.server import tasks as task_service
 from pyrus_bots.server.delivery.service import DeliveryService
 from pyrus_bots.server.settings import Settings
 from pyrus_bots.server.store import bots as bot_store
+from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import forms as form_store
 from pyrus_bots.server.store import outbox
 from pyrus_bots.server.store import people as people_store
@@ -75,7 +76,7 @@ class Platform:
     async def task(self, task_id: int) -> tuple[Any, list[Comment]]:
         async with self.database.session() as session:
             task = await task_store.get_task(session, task_id)
-            comments = await task_store.get_comments(session, task_id)
+            comments = await comment_store.get_comments(session, task_id)
         return task, comments
 
     async def deliveries(self, task_id: int | None = None) -> list[Delivery]:

@@ -105,12 +105,12 @@ def _engine_fails(monkeypatch: pytest.MonkeyPatch) -> None:
 def _write_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     # Not the engine: the write itself fails (a platform fault, not the database). The batch
     # falls back to one attempt at a time, whose savepoint records the fault.
-    from pyrus_bots.server.store import tasks as task_store
+    from pyrus_bots.server.store import task_writes
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("write bug")
 
-    monkeypatch.setattr(task_store, "save_locked_tasks", broken)
+    monkeypatch.setattr(task_writes, "save_locked_tasks", broken)
 
 
 @pytest.mark.parametrize("fault", [_engine_fails, _write_fails], ids=["engine", "write"])

@@ -1,15 +1,20 @@
-"""The directory snapshot and its version; the dataclass document codec."""
+"""The directory snapshot and its version; the dataclass document codec (task documents too)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pyrus_bots.server.store import bots, catalogs, files
 from pyrus_bots.server.store.codec import from_document, to_document
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.directory import directory_version, load_directory
 from pyrus_bots.server.store.forms import get_form, list_forms
+from pyrus_bots.server.workflow.state import Approval, TaskState
 
 
 async def test_empty_database_gives_an_empty_directory(database: Database) -> None:
@@ -84,3 +89,39 @@ def test_documents_survive_added_and_removed_fields() -> None:
     assert new_doc["extra"] == {"5": {"at": {"$datetime": when.isoformat()}}}
     assert from_document(New, new_doc).extra == {5: {"at": when}}
     assert from_document(Old, new_doc) == Old(2, when)
+
+
+# --- task documents: plain JSON that reads back as the task ---------------------------------
+
+_times = st.datetimes(timezones=st.just(UTC))
+_values = st.recursive(
+    st.none() | st.integers() | st.text(max_size=5) | st.booleans() | _times | st.dates(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=8,
+)
+_approvals = st.builds(Approval, st.integers(1, 9999), st.sampled_from(["waiting", "approved"]))
+_tasks = st.builds(
+    TaskState,
+    id=st.integers(1, 10**9),
+    author_id=st.integers(1, 10**9),
+    create_date=_times,
+    last_modified_date=_times,
+    text=st.none() | st.text(max_size=5),
+    close_date=st.none() | _times,
+    participant_ids=st.lists(st.integers(1, 99)),
+    subscribers=st.lists(_approvals, max_size=2),
+    step_entered_at=st.lists(_times, max_size=2),
+    approvals=st.lists(st.lists(_approvals, max_size=2), max_size=3),
+    fields=st.dictionaries(st.integers(1, 99), _values, max_size=4),
+    due_date=st.none() | st.dates(),
+    list_ids=st.lists(st.integers(1, 99), max_size=2),
+)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(_tasks)
+def test_task_documents_are_plain_json_and_round_trip(task: TaskState) -> None:
+    document = to_document(task)
+    stored = json.loads(json.dumps(document))  # what a JSON column gives back
+    assert stored == document
+    assert from_document(TaskState, stored) == task

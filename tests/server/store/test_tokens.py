@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.server.store import tokens
+from pyrus_bots.server.store.counters import bump_directory_version
 from pyrus_bots.server.store.db import Database
+from pyrus_bots.server.store.directory import directory_version
 from pyrus_bots.server.store.models import TokenRow
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -99,3 +101,21 @@ async def test_shared_admission_reads_the_token_and_counts_in_one_statement(
     assert (third.decision.allowed, third.decision.reset_after) == (False, 598)
     # the same window as the per-key hit of other callers
     assert (await limiter.hit("person:1001", NOW.timestamp() + 3)).allowed is False
+
+
+async def test_token_and_directory_version_in_one_read(seeded: Database) -> None:
+    async with seeded.session() as s, s.begin():
+        token = await tokens.issue_token(s, 1001, ttl=3600, now=NOW)
+        before = await directory_version(s)
+    async with seeded.session() as s:
+        assert await tokens.resolve_token_and_directory_version(s, token, NOW) == (1001, before)
+    async with seeded.session() as s, s.begin():
+        bumped = await bump_directory_version(s)
+    async with seeded.session() as s:
+        assert await tokens.resolve_token_and_directory_version(s, token, NOW) == (1001, bumped)
+        with pytest.raises(PyrusError) as expired:
+            await tokens.resolve_token_and_directory_version(s, token, NOW + timedelta(hours=2))
+        assert expired.value.code == "expired_token"
+        with pytest.raises(PyrusError) as unknown:
+            await tokens.resolve_token_and_directory_version(s, "nope", NOW)
+        assert unknown.value.code == "invalid_token"

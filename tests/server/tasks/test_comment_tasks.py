@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.server import tasks as service
+from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.directory import load_directory
@@ -69,7 +70,7 @@ async def test_a_batch_applies_each_request_as_alone(database: Database) -> None
     async with database.session() as session:
         stored = {t.id: t for t in await task_store.get_tasks(session, [approved, refused, twice])}
         comments = {
-            task_id: await task_store.get_comments(session, task_id)
+            task_id: await comment_store.get_comments(session, task_id)
             for task_id in (approved, refused, twice)
         }
         inbox_of_carol = {t.id for t in await task_store.inbox(session, CAROL["id"])}
@@ -93,7 +94,7 @@ async def test_a_refused_batch_writes_nothing(database: Database) -> None:
     bot = directory.people[BOT_ID]
     task_id = await _task_at_bot_step(database, directory, "a")
     async with database.session() as session:
-        before = await task_store.get_comments(session, task_id)
+        before = await comment_store.get_comments(session, task_id)
     calls = [
         CommentCall(task_id, bot, {"approval_choice": "maybe"}),
         CommentCall(task_id, bot, {}),
@@ -102,6 +103,6 @@ async def test_a_refused_batch_writes_nothing(database: Database) -> None:
         results = await service.comment_tasks(session, directory, calls, NOW)
     assert [type(r) for r in results] == [PyrusError, PyrusError]
     async with database.session() as session:
-        assert await task_store.get_comments(session, task_id) == before
+        assert await comment_store.get_comments(session, task_id) == before
         stored = await task_store.get_task(session, task_id)
     assert stored is not None and stored.current_step == 2

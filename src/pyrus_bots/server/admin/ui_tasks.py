@@ -20,6 +20,7 @@ from pyrus_bots.server.admin.ui_views import (
     task_view,
     timeline,
 )
+from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.workflow import render
 from pyrus_bots.server.workflow.state import Person, TaskState
@@ -130,7 +131,7 @@ async def _task_page(
             return ctx.error_page(
                 403, "Not allowed", f"Task #{task_id} does not exist or you may not see it."
             )
-        comments = await task_store.get_comments(db, task_id)
+        comments = await comment_store.get_comments(db, task_id)
     form = ctx.directory.forms.get(task.form_id) if task.form_id is not None else None
     rendered = render.render_task(ctx.directory, task, comments)
     view = task_view(rendered, form)

@@ -5,7 +5,8 @@ hold async functions that take an ``AsyncSession`` and never commit: the caller 
 transaction (``async with database.session() as s, s.begin(): ...``).
 
 - ``directory``: ``load_directory``, ``directory_version``
-- ``tasks``: tasks, comments, the ``task_people`` access/inbox index
+- ``tasks``: reading tasks (by id, lists, inbox); ``task_writes``: id reservation, insert, lock
+  and save; ``comments``: comments of tasks; ``task_index``: the ``task_people`` access/inbox index
 - ``people``: organisation, people, rights, roles, ``find_credentials``
 - ``bots``: ``BotRecord`` and bot management (100 per organisation)
 - ``forms``, ``catalogs``, ``files``, ``tokens``

@@ -82,16 +82,6 @@ async def get_bot(session: AsyncSession, person_id: int) -> BotRecord | None:
     return None if row is None else _record(row[0], row[1])
 
 
-async def get_bot_by_login(session: AsyncSession, login: str) -> BotRecord | None:
-    query = (
-        select(PersonRow, BotRow)
-        .join(BotRow, BotRow.person_id == PersonRow.id)
-        .where(PersonRow.login == login.strip().lower())
-    )
-    row = (await session.execute(query)).one_or_none()
-    return None if row is None else _record(row[0], row[1])
-
-
 async def list_bots(
     session: AsyncSession, organization_id: int | None = None, *, include_fired: bool = False
 ) -> list[BotRecord]:

@@ -36,8 +36,8 @@ def from_document(cls: type[T], doc: Mapping[str, Any]) -> T:
     return cls(**kwargs)
 
 
-# Converters are built once per type hint from the rules of ``_dump`` and ``_load`` below: the
-# hot paths (every task read and written) then skip re-inspecting the hints value by value.
+# One converter per type hint, built on first use: the hot paths (every task read and written)
+# then skip re-inspecting the hints value by value. Every converter maps None to None.
 _plans: dict[type, tuple[tuple[str, Converter, Converter], ...]] = {}
 _dumpers: dict[Any, Converter] = {}
 _loaders: dict[Any, Converter] = {}
@@ -48,9 +48,11 @@ def _plan(cls: type) -> tuple[tuple[str, Converter, Converter], ...]:
     """(field name, dumper, loader) per init field of a dataclass."""
     plan = _plans.get(cls)
     if plan is None:
-        hints = _hints(cls)
+        hints = typing.get_type_hints(cls)
         plan = _plans[cls] = tuple(
-            (f.name, _dumper(hints[f.name]), _loader(hints[f.name])) for f in _fields(cls)
+            (f.name, _dumper(hints[f.name]), _loader(hints[f.name]))
+            for f in dataclasses.fields(cls)
+            if f.init
         )
     return plan
 
@@ -63,7 +65,6 @@ def _dumper(hint: Any) -> Converter:
 
 
 def _make_dumper(hint: Any) -> Converter:
-    """A function equal to ``_dump(value, hint)``; every one maps None to None."""
     inner = _is_optional_of(hint)
     if inner is not None:
         return _dumper(inner)
@@ -73,32 +74,43 @@ def _make_dumper(hint: Any) -> Converter:
     args = typing.get_args(hint)
     if origin in (list, tuple, set, frozenset):
         dump_item = _dumper(args[0] if args else Any)
-
-        def dump_items(value: Any) -> Any:
-            if type(value) not in (list, tuple, set, frozenset):
-                return _dump(value, hint)
-            return [dump_item(v) for v in value]
-
-        return dump_items
+        return lambda value: None if value is None else [dump_item(v) for v in value]
     if origin is dict:
         dump_value = _dumper(args[1] if len(args) == 2 else Any)
-
-        def dump_mapping(value: Any) -> Any:
-            if type(value) is not dict:
-                return _dump(value, hint)
-            return {str(k): dump_value(v) for k, v in value.items()}
-
-        return dump_mapping
-    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        dataclass_type = hint
         return lambda value: (
-            to_document(value) if type(value) is dataclass_type else _dump(value, hint)
+            None if value is None else {str(k): dump_value(v) for k, v in value.items()}
         )
+    if hint is datetime or hint is date:
+        return lambda value: None if value is None else value.isoformat()
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return lambda value: None if value is None else to_document(value)
+    return _dump_scalar
 
-    def dump_scalar(value: Any) -> Any:
-        return value if type(value) in _PLAIN_TYPES else _dump(value, hint)
 
-    return dump_scalar
+def _dump_scalar(value: Any) -> Any:
+    """A value of any other hint (``int``, a ``Literal``...); dates and dataclasses in it are
+    converted all the same."""
+    if type(value) in _PLAIN_TYPES:
+        return value
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_document(value)
+    return value
+
+
+def _dump_any(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {_DATETIME_TAG: value.isoformat()}
+    if isinstance(value, date):
+        return {_DATE_TAG: value.isoformat()}
+    if isinstance(value, Mapping):
+        return {str(k): _dump_any(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_dump_any(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _dump_any(dataclasses.asdict(value))
+    return value
 
 
 def _loader(hint: Any) -> Converter:
@@ -109,7 +121,6 @@ def _loader(hint: Any) -> Converter:
 
 
 def _make_loader(hint: Any) -> Converter:
-    """A function equal to ``_load(value, hint)``; every one maps None to None."""
     inner = _is_optional_of(hint)
     if inner is not None:
         return _loader(inner)
@@ -145,102 +156,6 @@ def _identity(value: Any) -> Any:
     return value
 
 
-_hints_cache: dict[type, dict[str, Any]] = {}
-_fields_cache: dict[type, tuple[dataclasses.Field[Any], ...]] = {}
-
-
-def _hints(cls: type) -> dict[str, Any]:
-    hints = _hints_cache.get(cls)
-    if hints is None:
-        hints = _hints_cache[cls] = typing.get_type_hints(cls)
-    return hints
-
-
-def _fields(cls: type) -> tuple[dataclasses.Field[Any], ...]:
-    found = _fields_cache.get(cls)
-    if found is None:
-        found = _fields_cache[cls] = tuple(f for f in dataclasses.fields(cls) if f.init)
-    return found
-
-
-def _is_optional_of(hint: Any) -> Any:
-    """For ``X | None`` return X; otherwise None."""
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return None
-
-
-def _dump(value: Any, hint: Any) -> Any:
-    if value is None:
-        return None
-    inner = _is_optional_of(hint)
-    if inner is not None:
-        return _dump(value, inner)
-    if hint is Any or hint is object:
-        return _dump_any(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return to_document(value)
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (list, tuple, set, frozenset):
-        item_hint = args[0] if args else Any
-        return [_dump(v, item_hint) for v in value]
-    if origin is dict:
-        value_hint = args[1] if len(args) == 2 else Any
-        return {str(k): _dump(v, value_hint) for k, v in value.items()}
-    return value
-
-
-def _dump_any(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return {_DATETIME_TAG: value.isoformat()}
-    if isinstance(value, date):
-        return {_DATE_TAG: value.isoformat()}
-    if isinstance(value, Mapping):
-        return {str(k): _dump_any(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_dump_any(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _dump_any(dataclasses.asdict(value))
-    return value
-
-
-def _load(value: Any, hint: Any) -> Any:
-    if value is None:
-        return None
-    inner = _is_optional_of(hint)
-    if inner is not None:
-        return _load(value, inner)
-    if hint is Any or hint is object:
-        return _load_any(value)
-    if hint is datetime:
-        return datetime.fromisoformat(value)
-    if hint is date:
-        return date.fromisoformat(value)
-    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return from_document(hint, value)
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (list, tuple, set, frozenset):
-        item_hint = args[0] if args else Any
-        return origin(_load(v, item_hint) for v in value)
-    if origin is dict:
-        key_hint = args[0] if args else str
-        value_hint = args[1] if len(args) == 2 else Any
-        return {_load_key(k, key_hint): _load(v, value_hint) for k, v in value.items()}
-    return value
-
-
-def _load_key(key: str, hint: Any) -> Any:
-    return int(key) if hint is int else key
-
-
 def _load_any(value: Any) -> Any:
     if isinstance(value, dict):
         if len(value) == 1:
@@ -252,3 +167,12 @@ def _load_any(value: Any) -> Any:
     if isinstance(value, list):
         return [_load_any(v) for v in value]
     return value
+
+
+def _is_optional_of(hint: Any) -> Any:
+    """For ``X | None`` return X; otherwise None."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,17 +81,6 @@ async def get_file_by_id(session: AsyncSession, file_id: int) -> FileRef | None:
 async def get_file_by_guid(session: AsyncSession, guid: str) -> FileRef | None:
     row = (await session.execute(select(*_METADATA).where(FileRow.guid == guid))).one_or_none()
     return None if row is None else _ref(row)
-
-
-async def get_files(
-    session: AsyncSession, *, ids: Iterable[int] = (), guids: Iterable[str] = ()
-) -> list[FileRef]:
-    """Metadata of the files with any of these ids or guids."""
-    wanted_ids, wanted_guids = list(ids), list(guids)
-    if not wanted_ids and not wanted_guids:
-        return []
-    query = select(*_METADATA).where(FileRow.id.in_(wanted_ids) | FileRow.guid.in_(wanted_guids))
-    return [_ref(row) for row in (await session.execute(query.order_by(FileRow.id))).all()]
 
 
 async def list_files(session: AsyncSession) -> list[FileRef]:

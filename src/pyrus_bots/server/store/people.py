@@ -58,12 +58,6 @@ async def save_organization(session: AsyncSession, organization_id: int, name: s
     return True
 
 
-async def organization_of(session: AsyncSession, person_id: int) -> int | None:
-    """The organisation a person (or bot) belongs to."""
-    found = await session.scalar(select(PersonRow.organization_id).where(PersonRow.id == person_id))
-    return None if found is None else int(found)
-
-
 async def new_person_id(session: AsyncSession) -> int:
     """An unused id in the shared id space of people, bots and roles."""
     highest_person = await session.scalar(select(func.max(PersonRow.id)))

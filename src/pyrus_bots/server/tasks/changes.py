@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.server.store import comments as comment_store
+from pyrus_bots.server.store import task_index, task_writes
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.tasks.outbox import enqueue_triggers
 from pyrus_bots.server.workflow import access, engine
@@ -50,7 +52,7 @@ async def load_visible_task(
     task = await task_store.get_task(session, task_id, for_update=for_update)
     if task is None:
         raise _denied(task_id)
-    involved = await task_store.task_people(session, task_id)
+    involved = await task_index.task_people(session, task_id)
     if not access.can_view_task(directory, task, viewer, involved):
         raise _denied(task_id)
     return task
@@ -59,7 +61,7 @@ async def load_visible_task(
 async def task_comments(
     session: AsyncSession, task_id: int, *, last_only: bool = False
 ) -> list[Comment]:
-    return await task_store.get_comments(session, task_id, last_only=last_only)
+    return await comment_store.get_comments(session, task_id, last_only=last_only)
 
 
 async def create_task(
@@ -70,10 +72,10 @@ async def create_task(
     now: datetime,
 ) -> tuple[TaskState, Comment]:
     """Create a simple or form task with its first comment (spec 4.2 ``POST /tasks``)."""
-    task_id = await task_store.reserve_task_id(session)
+    task_id = await task_writes.reserve_task_id(session)
     applied = engine.create_task(directory, author, request, now, task_id)
     # The task row, its people and its first comment (the row knows its last_note_id at once).
-    await task_store.insert_task(session, applied.task, first_comment=applied.comment)
+    await task_writes.insert_task(session, applied.task, first_comment=applied.comment)
     await enqueue_triggers(
         session, directory, applied.task, applied.events, author.id, now, fresh_task=True
     )
@@ -122,9 +124,9 @@ async def comment_tasks(
     Everything is validated before anything is written; an error while writing (the database)
     propagates and the caller's transaction must be rolled back.
     """
-    locked = await task_store.lock_tasks(session, {call.task_id for call in calls})
+    locked = await task_writes.lock_tasks(session, {call.task_id for call in calls})
     current = {task_id: task for task_id, (task, _) in locked.items()}
-    involved = {task_id: task_store.people_ids(people) for task_id, (_, people) in locked.items()}
+    involved = {task_id: task_index.people_ids(people) for task_id, (_, people) in locked.items()}
     results: list[CommentResult] = []
     applied_all: list[tuple[engine.Applied, int]] = []
     for call in calls:
@@ -134,16 +136,16 @@ async def comment_tasks(
             results.append(exc)
             continue
         current[call.task_id] = applied.task
-        involved[call.task_id] |= task_store.people_of_task(applied.task)[task_store.INVOLVED]
+        involved[call.task_id] |= task_index.people_of_task(applied.task)[task_index.INVOLVED]
         applied_all.append((applied, call.author.id))
         results.append((applied.task, applied.comment))
     if not applied_all:
         return results
     for applied, _ in applied_all:
         if applied.edited_comment is not None:
-            await task_store.update_comment(session, applied.edited_comment)
+            await comment_store.update_comment(session, applied.edited_comment)
     # The comments first: each id goes into its task's row with the rest of the change.
-    await task_store.add_comments(session, [applied.comment for applied, _ in applied_all])
+    await comment_store.add_comments(session, [applied.comment for applied, _ in applied_all])
     for applied, _ in applied_all:
         applied.task.last_note_id = applied.comment.id
     # A task commented twice is saved once, as the last of its comments left it.
@@ -152,7 +154,7 @@ async def comment_tasks(
         for task_id, task in current.items()
         if task is not locked[task_id][0]
     ]
-    await task_store.save_locked_tasks(session, changed)
+    await task_writes.save_locked_tasks(session, changed)
     for applied, author_id in applied_all:
         await enqueue_triggers(session, directory, applied.task, applied.events, author_id, now)
     return results
@@ -176,7 +178,7 @@ async def _apply_one(
         raise _denied(call.task_id)
     comments = None
     if call.request.get("edit_comment_id") is not None:
-        comments = await task_store.get_comments(session, call.task_id)
+        comments = await comment_store.get_comments(session, call.task_id)
     return engine.apply_comment(
         directory, task, call.author, call.request, now, comments=comments, involved_ids=seen
     )
