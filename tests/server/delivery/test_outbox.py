@@ -170,7 +170,9 @@ async def test_two_workers_deliver_each_trigger_once(database: Database) -> None
 
     bot = await ScriptedBot(approve).start()  # type: ignore[arg-type]
     await seed_workspace(database, bot.url)
-    settings = replace(FAST, bot_concurrency=5)
+    # Generous timeout and lease: a slow machine must not turn into a retry (a second call),
+    # which at-least-once delivery allows but this test is not about.
+    settings = replace(FAST, bot_concurrency=5, bot_timeout=10.0, worker_lease=60.0)
     workers = [DeliveryService(database, settings) for _ in range(2)]
     for worker in workers:
         await worker.start()
