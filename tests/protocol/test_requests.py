@@ -80,6 +80,11 @@ def test_rules_apply_at_construction_too() -> None:
     assert caught.value.code == "due_missing"
 
 
+def test_previous_note_id_is_an_integer() -> None:
+    assert parse_comment_request({"text": "a", "previous_note_id": 7}).previous_note_id == 7
+    assert error_code({"text": "a", "previous_note_id": "7"}) == "invalid_value_format"
+
+
 def test_a_comment_may_change_the_duration_alone() -> None:
     """The task's current ``due`` may be the one the duration belongs to: the server checks."""
     assert parse_comment_request({"duration": 30}).duration == 30

@@ -251,3 +251,10 @@ def test_step_entered_and_closed_events(flow: Flow) -> None:
     assert applied.task.is_closed
     assert applied.task.close_date == flow.clock
     assert applied.task.current_step == 3
+
+
+def test_previous_note_id_applies_only_to_the_task_the_sender_saw(flow: Flow) -> None:
+    flow.task.last_note_id = 1
+    refused(flow, BOT, "conflict", text="too late", previous_note_id=0)
+    applied = flow.comment(BOT, text="in time", previous_note_id=1)
+    assert applied.comment.body == {"text": "in time"}

@@ -221,6 +221,10 @@ class CommentRequest(PyrusModel):
     skip_notification: StrictBool | None = None
     skip_auto_reopen: StrictBool | None = None
     edit_comment_id: StrictInt | None = None
+    previous_note_id: StrictInt | None = None
+    """The last comment the sender saw (``last_note_id``): the comment applies only while it is
+    still the task's last one (``conflict`` otherwise). The official C# and TypeScript clients
+    send it with each comment of a bulk change."""
 
     @model_validator(mode="after")
     def _pyrus_rules(self) -> Self:

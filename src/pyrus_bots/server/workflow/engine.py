@@ -29,6 +29,8 @@ Step semantics (DESIGN.md 3.5):
   form task whose current step was complete has that step's approvals re-requested and emits
   ``StepEntered``. Approval choices on a task that stays closed are recorded but move nothing.
 - Every applied comment emits ``CommentAdded``; ``last_modified_date`` becomes ``now``.
+- ``previous_note_id``: refused with ``conflict`` (nothing changes) unless it is still the task's
+  ``last_note_id``.
 - ``edit_comment_id`` (needs the ``comments`` argument): the comment must exist on this task and
   be the author's, else ``access_denied``. The new comment records ``edit_comment_id`` and the new
   text, and ``Applied.edited_comment`` is the original with its text replaced, for the store to
@@ -147,6 +149,10 @@ def apply_comment(
     """
     if not can_comment(directory, task, author, involved_ids):
         raise PyrusError("access_denied_task", f"no access to task {task.id}")
+    if request.previous_note_id is not None and request.previous_note_id != task.last_note_id:
+        raise PyrusError(
+            "conflict", f"task {task.id} changed since comment {request.previous_note_id}"
+        )
     if all(_blank(getattr(request, key)) for key in _CONTENT_KEYS):
         raise PyrusError("empty_body", "the comment changes nothing")
     change = Change(directory, _copy_task(task), author, now)
