@@ -55,13 +55,9 @@ async def test_changes_and_their_webhooks_share_the_transaction(database: Databa
         )
     assert first.id is not None and task.last_note_id == first.id
     async with database.session() as session, session.begin():
+        approve = comment_request({"approval_choice": "approved"})
         moved, comment = await service.comment_task(
-            session,
-            directory,
-            task.id,
-            alice,
-            comment_request({"approval_choice": "approved"}),
-            NOW,
+            session, directory, task.id, alice, approve, NOW
         )
     assert moved.current_step == 2 and comment.body.get("changed_step") == 2
     async with database.session() as session:

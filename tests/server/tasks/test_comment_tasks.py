@@ -41,14 +41,8 @@ async def _task_at_bot_step(database: Database, directory: Directory, item: str)
             task_request({"form_id": FORM_ID, "fields": [{"id": 1, "value": item}]}),
             NOW,
         )
-        await service.comment_task(
-            session,
-            directory,
-            task.id,
-            alice,
-            comment_request({"approval_choice": "approved"}),
-            NOW,
-        )
+        approve = comment_request({"approval_choice": "approved"})
+        await service.comment_task(session, directory, task.id, alice, approve, NOW)
     return task.id
 
 

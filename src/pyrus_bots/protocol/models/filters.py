@@ -14,12 +14,9 @@ from pyrus_bots.protocol.models.parsing import StrictBody
 __all__ = ["RegisterRequest", "TaskListRequest"]
 
 
-class RegisterRequest(StrictBody):
-    """Register filters; ``fld<field id>`` and ``id`` keys take the filter grammar of spec 4.3."""
+class TaskListRequest(StrictBody):
+    """Filters of ``POST /lists/{id}/tasks``, shared by the register."""
 
-    steps: list[int] | str | None = None
-    task_ids: list[int] | str | None = None
-    field_ids: list[int] | str | None = None
     include_archived: bool | str | None = None
     modified_before: str | None = None
     modified_after: str | None = None
@@ -28,6 +25,14 @@ class RegisterRequest(StrictBody):
     closed_before: str | None = None
     closed_after: str | None = None
     item_count: int | None = None
+
+
+class RegisterRequest(TaskListRequest):
+    """Register filters; ``fld<field id>`` and ``id`` keys take the filter grammar of spec 4.3."""
+
+    steps: list[int] | str | None = None
+    task_ids: list[int] | str | None = None
+    field_ids: list[int] | str | None = None
     format: Literal["json", "csv"] | None = None
     delimiter: str | None = None
     simple_format: bool | None = None
@@ -35,16 +40,3 @@ class RegisterRequest(StrictBody):
     due_filter: str | dict[str, Any] | None = None
     sort: str | None = None
     include_text: str | None = None
-
-
-class TaskListRequest(StrictBody):
-    """Filters of ``POST /lists/{id}/tasks``."""
-
-    include_archived: bool | str | None = None
-    modified_before: str | None = None
-    modified_after: str | None = None
-    created_before: str | None = None
-    created_after: str | None = None
-    closed_before: str | None = None
-    closed_after: str | None = None
-    item_count: int | None = None

@@ -15,7 +15,7 @@ from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.account_requests import CreateBotRequest, UpdateBotRequest
 from pyrus_bots.server.admin.auth import require_admin
 from pyrus_bots.server.api.body import json_body, read_body
-from pyrus_bots.server.api.bots import render_bot
+from pyrus_bots.server.api.bots import render_bot, store_new_bot
 from pyrus_bots.server.api.context import ApiState, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
 from pyrus_bots.server.api.transactions import reading, writing
@@ -152,17 +152,7 @@ async def create_bot(request: Request) -> PyrusJSONResponse:
     if not name:
         raise PyrusError("required_parameter_missing", "name must not be empty")
     async with writing(api_state(request)) as session:
-        created = await bot_store.create_bot(
-            session,
-            None,
-            name,
-            hook_url=body.hook_url,
-            settings=body.bot_settings,
-            enabled=body.is_enabled is not False,
-            send_only_last_comment=body.send_only_last_comment is True,
-            description=body.description,
-            external_id=body.external_id,
-        )
+        created = await store_new_bot(session, None, name, body)
     _bots_changed(request)
     return PyrusJSONResponse(render_bot(created, with_key=True))
 

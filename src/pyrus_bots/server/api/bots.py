@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.account_requests import CreateBotRequest, UpdateBotRequest
@@ -84,22 +85,31 @@ async def list_bots(
     return PyrusJSONResponse({"bots": [render_bot(b) for b in bots]})
 
 
+async def store_new_bot(
+    session: AsyncSession, organization_id: int | None, name: str, body: CreateBotRequest
+) -> BotRecord:
+    """A new bot named ``name`` with the settings of ``body`` (the API's and the admin API's)."""
+    return await bot_store.create_bot(
+        session,
+        organization_id,
+        name,
+        hook_url=body.hook_url,
+        settings=body.bot_settings,
+        enabled=body.is_enabled is not False,
+        send_only_last_comment=body.send_only_last_comment is True,
+        description=body.description,
+        external_id=body.external_id,
+    )
+
+
 @router.post("/bots", summary="Create a bot", openapi_extra=json_body(CreateBotRequest))
 async def create_bot(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
     body = await read_body(request, CreateBotRequest)
     state = api_state(request)
     async with writing(state) as session:
-        bot = await bot_store.create_bot(
-            session,
-            caller.directory.organization_id,
-            _check_name(body.name),
-            hook_url=body.hook_url,
-            settings=body.bot_settings,
-            enabled=body.is_enabled is not False,
-            send_only_last_comment=body.send_only_last_comment is True,
-            description=body.description,
-            external_id=body.external_id,
+        bot = await store_new_bot(
+            session, caller.directory.organization_id, _check_name(body.name), body
         )
     state.directories.invalidate()
     return PyrusJSONResponse(render_bot(bot, with_key=True))
