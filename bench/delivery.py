@@ -48,6 +48,7 @@ from results import replace_section  # type: ignore[import-not-found]
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from pyrus_bots.protocol.models import CreateTaskRequest
 from pyrus_bots.server import tasks as task_service
 from pyrus_bots.server.delivery.payload import build_webhook
 from pyrus_bots.server.delivery.service import DeliveryService
@@ -248,10 +249,12 @@ async def create_tasks(database: Database, count: int, bots: int) -> list[int]:
             directory = await load_directory(session)
             human = directory.people[HUMAN_ID]
             for n in range(start, min(count, start + CREATE_BATCH)):
-                request = {
-                    "form_id": FIRST_FORM + n % bots,
-                    "fields": [{"id": 1, "value": f"item {n}"}, {"id": 2, "value": notes}],
-                }
+                request = CreateTaskRequest.model_validate(
+                    {
+                        "form_id": FIRST_FORM + n % bots,
+                        "fields": [{"id": 1, "value": f"item {n}"}, {"id": 2, "value": notes}],
+                    }
+                )
                 task, _ = await task_service.create_task(
                     session, directory, human, request, datetime.now(UTC)
                 )

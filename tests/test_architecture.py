@@ -21,8 +21,6 @@ KNOWN_OFFENDERS = frozenset(
         "server/delivery/service.py",
         "server/delivery/service.py::DeliveryService",
         "server/store/outbox.py",
-        "server/workflow/engine.py",
-        "server/workflow/engine.py::_Change",
         "server/workflow/values.py",
     }
 )

@@ -40,7 +40,6 @@ def error_code(data: Any, parse: Callable[[Any], Any] = parse_comment_request) -
             {"due_date": "2024-01-10", "due": "2024-01-10T10:00:00Z"},
             "either_due_date_or_due_can_be_set",
         ),
-        ({"duration": 30}, "due_missing"),
         ({"due_date": "2024-01-10", "duration": 30}, "due_missing"),
         ({"due": "2024-01-10T10:00:00Z", "duration": -1}, "negative_duration"),
         ({"approval_choice": "waiting"}, "invalid_value_format"),
@@ -77,8 +76,18 @@ def test_rules_apply_at_construction_too() -> None:
         CommentRequest(text="a", formatted_text="b")
     assert caught.value.code == "both_text_and_formatted_text_specified"
     with pytest.raises(PyrusError) as caught:
-        CommentRequest(duration=5)
+        CreateTaskRequest(text="a", duration=5)
     assert caught.value.code == "due_missing"
+
+
+def test_previous_note_id_is_an_integer() -> None:
+    assert parse_comment_request({"text": "a", "previous_note_id": 7}).previous_note_id == 7
+    assert error_code({"text": "a", "previous_note_id": "7"}) == "invalid_value_format"
+
+
+def test_a_comment_may_change_the_duration_alone() -> None:
+    """The task's current ``due`` may be the one the duration belongs to: the server checks."""
+    assert parse_comment_request({"duration": 30}).duration == 30
 
 
 def test_error_text_does_not_echo_the_input() -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pyrus_bots.protocol.models import CommentRequest, CreateTaskRequest
 from pyrus_bots.server import tasks as task_service
 from pyrus_bots.server.delivery.service import DeliveryService
 from pyrus_bots.server.settings import Settings
@@ -51,7 +52,9 @@ class Platform:
                 session,
                 directory,
                 directory.people[HUMAN_ID],
-                {"form_id": FORM_ID, "fields": [{"id": 1, "value": text}]},
+                CreateTaskRequest.model_validate(
+                    {"form_id": FORM_ID, "fields": [{"id": 1, "value": text}]}
+                ),
                 datetime.now(UTC),
             )
         return task.id
@@ -64,7 +67,7 @@ class Platform:
                 directory,
                 task_id,
                 directory.people[author_id],
-                {"text": text},
+                CommentRequest(text=text),
                 datetime.now(UTC),
             )
 

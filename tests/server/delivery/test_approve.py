@@ -121,6 +121,7 @@ async def test_comment_and_close_events_last_comment_only_lower_case(
     async with p.database.session() as session, session.begin():
         from datetime import UTC, datetime
 
+        from pyrus_bots.protocol.models import Action, CommentRequest
         from pyrus_bots.server import tasks as task_service
         from pyrus_bots.server.store.directory import load_directory
 
@@ -130,7 +131,7 @@ async def test_comment_and_close_events_last_comment_only_lower_case(
             directory,
             task_id,
             directory.people[1001],
-            {"text": "closing", "action": "finished"},
+            CommentRequest(text="closing", action=Action.FINISHED),
             datetime.now(UTC),
         )
     await p.wait_for(lambda: _count(bot, 3), what="the close delivery")

@@ -14,6 +14,7 @@ import uvicorn
 from delivery_bots import ScriptedBot, free_port, respond
 from delivery_platform import BOT_ID, FAST, PlatformFactory, seed_workspace
 
+from pyrus_bots.protocol.models import CreateTaskRequest
 from pyrus_bots.server.app import create_app
 from pyrus_bots.server.store import outbox
 from pyrus_bots.server.store.db import Database
@@ -108,7 +109,9 @@ async def test_admin_api(sqlite_database: Database) -> None:
                 session,
                 directory,
                 directory.people[1001],
-                {"form_id": 321, "fields": [{"id": 1, "value": "x"}]},
+                CreateTaskRequest.model_validate(
+                    {"form_id": 321, "fields": [{"id": 1, "value": "x"}]}
+                ),
                 datetime.now(UTC),
             )
         for _ in range(200):

@@ -11,6 +11,8 @@ from api.harness import ALICE, BOB, BOT_ID, CAROL, FORM_ID, make_api_workspace
 from sqlalchemy import func, select
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.requests import parse_comment_request as comment_request
+from pyrus_bots.protocol.models.requests import parse_create_task_request as task_request
 from pyrus_bots.server import tasks as service
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.store.db import Database
@@ -45,12 +47,17 @@ async def test_changes_and_their_webhooks_share_the_transaction(database: Databa
     bob, alice = directory.people[BOB["id"]], directory.people[ALICE["id"]]
     async with database.session() as session, session.begin():
         task, first = await service.create_task(
-            session, directory, bob, {"form_id": FORM_ID, "fields": [{"id": 1, "value": "x"}]}, NOW
+            session,
+            directory,
+            bob,
+            task_request({"form_id": FORM_ID, "fields": [{"id": 1, "value": "x"}]}),
+            NOW,
         )
     assert first.id is not None and task.last_note_id == first.id
     async with database.session() as session, session.begin():
+        approve = comment_request({"approval_choice": "approved"})
         moved, comment = await service.comment_task(
-            session, directory, task.id, alice, {"approval_choice": "approved"}, NOW
+            session, directory, task.id, alice, approve, NOW
         )
     assert moved.current_step == 2 and comment.body.get("changed_step") == 2
     async with database.session() as session:
@@ -65,7 +72,7 @@ async def test_changes_and_their_webhooks_share_the_transaction(database: Databa
     with pytest.raises(RuntimeError):
         async with database.session() as session, session.begin():
             await service.comment_task(
-                session, directory, task.id, alice, {"text": "rolled back"}, NOW
+                session, directory, task.id, alice, comment_request({"text": "rolled back"}), NOW
             )
             raise RuntimeError("the caller fails after the service call")
     assert await _counts(database) == before
@@ -75,7 +82,9 @@ async def test_refused_requests_change_nothing(database: Database) -> None:
     directory = await _loaded(database)
     bob, carol = directory.people[BOB["id"]], directory.people[CAROL["id"]]
     async with database.session() as session, session.begin():
-        task, _ = await service.create_task(session, directory, bob, {"text": "mine"}, NOW)
+        task, _ = await service.create_task(
+            session, directory, bob, task_request({"text": "mine"}), NOW
+        )
     before = await _counts(database)
     cases = [
         (carol, task.id, {"text": "not mine"}, "access_denied_task"),
@@ -84,19 +93,23 @@ async def test_refused_requests_change_nothing(database: Database) -> None:
         (
             bob,
             task.id,
-            {"text": "a", "formatted_text": "b"},
-            "both_text_and_formatted_text_specified",
+            {"approval_choice": "approved", "approval_steps": [9]},
+            "invalid_step_number",
         ),
     ]
     for author, task_id, request, code in cases:
         async with database.session() as session:
             with pytest.raises(PyrusError) as caught:
-                await service.comment_task(session, directory, task_id, author, request, NOW)
+                await service.comment_task(
+                    session, directory, task_id, author, comment_request(request), NOW
+                )
             await session.rollback()
         if code is not None:
             assert caught.value.code == code
     with pytest.raises(PyrusError) as caught:
         async with database.session() as session, session.begin():
-            await service.create_task(session, directory, carol, {"form_id": FORM_ID}, NOW)
+            await service.create_task(
+                session, directory, carol, task_request({"form_id": FORM_ID}), NOW
+            )
     assert caught.value.code == "access_denied_form"
     assert await _counts(database) == before

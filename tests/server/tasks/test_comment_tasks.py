@@ -9,6 +9,8 @@ from api.harness import ALICE, BOB, BOT_ID, CAROL, FORM_ID, make_api_workspace
 from sqlalchemy import select
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.requests import parse_comment_request as comment_request
+from pyrus_bots.protocol.models.requests import parse_create_task_request as task_request
 from pyrus_bots.server import tasks as service
 from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import tasks as task_store
@@ -34,11 +36,14 @@ async def _task_at_bot_step(database: Database, directory: Directory, item: str)
     bob, alice = directory.people[BOB["id"]], directory.people[ALICE["id"]]
     async with database.session() as session, session.begin():
         task, _ = await service.create_task(
-            session, directory, bob, {"form_id": FORM_ID, "fields": [{"id": 1, "value": item}]}, NOW
+            session,
+            directory,
+            bob,
+            task_request({"form_id": FORM_ID, "fields": [{"id": 1, "value": item}]}),
+            NOW,
         )
-        await service.comment_task(
-            session, directory, task.id, alice, {"approval_choice": "approved"}, NOW
-        )
+        approve = comment_request({"approval_choice": "approved"})
+        await service.comment_task(session, directory, task.id, alice, approve, NOW)
     return task.id
 
 
@@ -47,13 +52,19 @@ async def test_a_batch_applies_each_request_as_alone(database: Database) -> None
     bot = directory.people[BOT_ID]
     approved, refused, twice = [await _task_at_bot_step(database, directory, i) for i in "abc"]
     calls = [
-        CommentCall(approved, bot, {"text": "fine", "approval_choice": "approved"}),
-        CommentCall(refused, bot, {"field_updates": [{"id": 999, "value": "x"}]}),
         CommentCall(
-            twice, bot, {"text": "first, a field", "field_updates": [{"id": 1, "value": "z"}]}
+            approved, bot, comment_request({"text": "fine", "approval_choice": "approved"})
         ),
-        CommentCall(123456, bot, {"text": "no such task"}),
-        CommentCall(twice, bot, {"text": "then approved", "approval_choice": "approved"}),
+        CommentCall(refused, bot, comment_request({"field_updates": [{"id": 999, "value": "x"}]})),
+        CommentCall(
+            twice,
+            bot,
+            comment_request({"text": "first, a field", "field_updates": [{"id": 1, "value": "z"}]}),
+        ),
+        CommentCall(123456, bot, comment_request({"text": "no such task"})),
+        CommentCall(
+            twice, bot, comment_request({"text": "then approved", "approval_choice": "approved"})
+        ),
     ]
     async with database.session() as session, session.begin():
         results = await service.comment_tasks(session, directory, calls, NOW)
@@ -96,8 +107,10 @@ async def test_a_refused_batch_writes_nothing(database: Database) -> None:
     async with database.session() as session:
         before = await comment_store.get_comments(session, task_id)
     calls = [
-        CommentCall(task_id, bot, {"approval_choice": "maybe"}),
-        CommentCall(task_id, bot, {}),
+        CommentCall(
+            task_id, bot, comment_request({"approval_choice": "approved", "approval_steps": [9]})
+        ),
+        CommentCall(task_id, bot, comment_request({})),
     ]
     async with database.session() as session, session.begin():
         results = await service.comment_tasks(session, directory, calls, NOW)

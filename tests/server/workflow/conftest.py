@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pyrus_bots.protocol.models.requests import parse_comment_request, parse_create_task_request
 from pyrus_bots.server.workflow import engine
 from pyrus_bots.server.workflow.state import (
     Catalog,
@@ -154,7 +155,7 @@ class Flow:
             self.directory,
             self.task,
             self.directory.people[author_id],
-            request,
+            parse_comment_request(request),
             self.clock,
             comments=self.comments,
         )
@@ -171,7 +172,8 @@ class Flow:
 
 def start(directory: Directory, author_id: int = ALICE, **request: Any) -> Flow:
     request.setdefault("form_id", FORM)
-    applied = engine.create_task(directory, directory.people[author_id], request, T0, 7)
+    typed = parse_create_task_request(request)
+    applied = engine.create_task(directory, directory.people[author_id], typed, T0, 7)
     return Flow(directory, applied.task, applied.comment)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from pyrus_bots.protocol.models.requests import parse_create_task_request as task_request
 from pyrus_bots.server.workflow import engine
 from pyrus_bots.server.workflow.access import (
     can_comment,
@@ -54,7 +55,11 @@ def test_inbox(directory: Directory, flow: Flow) -> None:
     flow.comment(ALICE, action="finished")
     assert not in_inbox(flow.task, ALICE)
     simple = engine.create_task(
-        directory, directory.people[ALICE], {"text": "x", "responsible": {"id": BOB}}, T0, 8
+        directory,
+        directory.people[ALICE],
+        task_request({"text": "x", "responsible": {"id": BOB}}),
+        T0,
+        8,
     ).task
     assert in_inbox(simple, BOB) and not in_inbox(simple, ALICE)
 
@@ -66,11 +71,15 @@ def calls(flow: Flow, author: int, **request: object) -> list[tuple[int, str]]:
 
 
 def test_creation_calls_the_step_one_bot(directory: Directory) -> None:
-    applied = engine.create_task(directory, directory.people[ALICE], {"form_id": 321}, T0, 5)
+    applied = engine.create_task(
+        directory, directory.people[ALICE], task_request({"form_id": 321}), T0, 5
+    )
     assert bots_to_call(directory, None, applied.task, applied.events, ALICE) == [(BOT, "comment")]
     # a bot creating the task does not call itself
     directory.forms[321].member_ids.append(BOT)
-    applied = engine.create_task(directory, directory.people[BOT], {"form_id": 321}, T0, 6)
+    applied = engine.create_task(
+        directory, directory.people[BOT], task_request({"form_id": 321}), T0, 6
+    )
     assert bots_to_call(directory, None, applied.task, applied.events, BOT) == []
 
 
@@ -78,7 +87,9 @@ def test_simple_task_with_bot_responsible(directory: Directory) -> None:
     applied = engine.create_task(
         directory,
         directory.people[ALICE],
-        {"text": "x", "responsible": {"id": BOT}, "participants": [{"id": OTHER_BOT}]},
+        task_request(
+            {"text": "x", "responsible": {"id": BOT}, "participants": [{"id": OTHER_BOT}]}
+        ),
         T0,
         5,
     )
@@ -114,7 +125,9 @@ def test_fired_bots_are_not_called(directory: Directory, flow: Flow) -> None:
 
 def test_bot_in_role_on_entered_step(directory: Directory) -> None:
     directory.roles[ROLE].member_ids.append(OTHER_BOT)
-    applied = engine.create_task(directory, directory.people[ALICE], {"form_id": ROLE_FORM}, T0, 5)
+    applied = engine.create_task(
+        directory, directory.people[ALICE], task_request({"form_id": ROLE_FORM}), T0, 5
+    )
     assert bots_to_call(directory, None, applied.task, applied.events, ALICE) == [
         (OTHER_BOT, "comment")
     ]

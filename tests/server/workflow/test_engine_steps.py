@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.requests import parse_create_task_request as task_request
 from pyrus_bots.server.workflow import engine
 from pyrus_bots.server.workflow.state import (
     CommentAdded,
@@ -197,7 +198,7 @@ def test_approval_on_task_kept_closed_moves_nothing(flow: Flow) -> None:
 
 
 def create(directory: Directory, author: int = ALICE, **request: Any) -> engine.Applied:
-    return engine.create_task(directory, directory.people[author], request, T0, 11)
+    return engine.create_task(directory, directory.people[author], task_request(request), T0, 11)
 
 
 def test_create_form_task(directory: Directory) -> None:
@@ -255,7 +256,7 @@ def test_create_simple_task(directory: Directory) -> None:
         ({"subject": "x"}, "text_missing"),
         ({"text": "a", "formatted_text": "b"}, "both_text_and_formatted_text_specified"),
         ({"form_id": 999}, "form_id_missing"),
-        ({"form_id": "321"}, "form_id_missing"),
+        ({"form_id": "321"}, "invalid_value_format"),  # the request model: no text ids
         ({"form_id": FORM, "fields": [{"id": 999, "value": 1}]}, "invalid_field_id"),
         ({"form_id": FORM, "approvals": [[], [], [], [{"id": BOB}]]}, "invalid_step_number"),
         ({"text": "x", "responsible": {"id": 9999}}, "invalid_person_id"),

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.requests import parse_comment_request as comment_request
+from pyrus_bots.protocol.models.requests import parse_create_task_request as task_request
 from pyrus_bots.server.workflow.render import render_task
 from pyrus_bots.server.workflow.state import Directory
 from pyrus_bots.server.workflow.values import FIELD_TYPES, is_empty
@@ -177,7 +179,7 @@ def test_addressing_by_code_and_name(flow: Flow) -> None:
 
 ERRORS: list[tuple[dict[str, Any], str]] = [
     ({"id": 999, "value": "x"}, "invalid_field_id"),
-    ({"id": "1", "value": "x"}, "invalid_field_id"),
+    ({"id": "1", "value": "x"}, "invalid_value_format"),  # the request model: ids are ints
     ({"name": "Nope", "value": "x"}, "invalid_field_name"),
     ({"id": 1, "name": "Amount", "value": "x"}, "invalid_field_id_name"),
     ({"code": "u_nope", "value": "x"}, "invalid_field_code"),
@@ -353,13 +355,15 @@ def test_immutable_step_binds_all_but_form_managers(flow: Flow) -> None:
 def test_field_updates_on_simple_task(directory: Directory) -> None:
     from pyrus_bots.server.workflow import engine
 
-    applied = engine.create_task(directory, directory.people[ALICE], {"text": "hi"}, flow_t0(), 9)
+    applied = engine.create_task(
+        directory, directory.people[ALICE], task_request({"text": "hi"}), flow_t0(), 9
+    )
     with pytest.raises(PyrusError) as caught:
         engine.apply_comment(
             directory,
             applied.task,
             directory.people[ALICE],
-            {"field_updates": [{"id": 1, "value": "x"}]},
+            comment_request({"field_updates": [{"id": 1, "value": "x"}]}),
             flow_t0(),
         )
     assert caught.value.code == "task_has_no_form"

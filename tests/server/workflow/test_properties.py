@@ -17,6 +17,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.requests import parse_comment_request as comment_request
+from pyrus_bots.protocol.models.requests import parse_create_task_request as task_request
 from pyrus_bots.server.workflow import engine
 from pyrus_bots.server.workflow.state import CommentAdded, Directory, TaskState
 
@@ -100,7 +102,7 @@ def pick_author(task: TaskState, choice: int) -> int:
 
 def new_task(directory: Directory, form_id: int) -> TaskState:
     author = directory.people[ALICE]
-    return engine.create_task(directory, author, {"form_id": form_id}, T0, 1).task
+    return engine.create_task(directory, author, task_request({"form_id": form_id}), T0, 1).task
 
 
 def check_no_skipped_step(before: TaskState, after: TaskState, request: dict[str, Any]) -> None:
@@ -146,7 +148,7 @@ def test_random_comment_sequences_keep_the_invariants(
         snapshot = copy.deepcopy(task)
         try:
             applied = engine.apply_comment(
-                directory, task, directory.people[author_id], request, now
+                directory, task, directory.people[author_id], comment_request(request), now
             )
         except PyrusError as error:
             event(f"refused: {error.code}")
@@ -178,7 +180,11 @@ def test_the_task_visits_steps_in_order(choices: list[str]) -> None:
         approver = task.approvals[step - 1][0].person_id
         now += timedelta(minutes=1)
         applied = engine.apply_comment(
-            directory, task, directory.people[approver], {"approval_choice": choice}, now
+            directory,
+            task,
+            directory.people[approver],
+            comment_request({"approval_choice": choice}),
+            now,
         )
         new = applied.task
         if choice == "approved":

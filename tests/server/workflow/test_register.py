@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.requests import parse_comment_request as comment_request
+from pyrus_bots.protocol.models.requests import parse_create_task_request as task_request
 from pyrus_bots.server.workflow import engine
 from pyrus_bots.server.workflow.register import filter_register, register_csv, selected_field_ids
 from pyrus_bots.server.workflow.state import Directory, TaskState
@@ -46,7 +48,11 @@ def tasks(directory: Directory) -> list[TaskState]:
     for index, fields in enumerate(values, start=1):
         created = T0 + timedelta(days=index)
         task = engine.create_task(
-            directory, directory.people[ALICE], {"form_id": FORM, "fields": fields}, created, index
+            directory,
+            directory.people[ALICE],
+            task_request({"form_id": FORM, "fields": fields}),
+            created,
+            index,
         ).task
         out.append(task)
     # task 3 goes to step 2, task 4 is closed
@@ -54,14 +60,14 @@ def tasks(directory: Directory) -> list[TaskState]:
         directory,
         out[2],
         directory.people[BOT],
-        {"approval_choice": "approved"},
+        comment_request({"approval_choice": "approved"}),
         T0 + timedelta(days=10),
     ).task
     out[3] = engine.apply_comment(
         directory,
         out[3],
         directory.people[ALICE],
-        {"action": "finished", "due_date": "2026-03-02"},
+        comment_request({"action": "finished", "due_date": "2026-03-02"}),
         T0 + timedelta(days=11),
     ).task
     return out
@@ -132,7 +138,7 @@ def test_overdue_open_task(directory: Directory, tasks: list[TaskState]) -> None
         directory,
         tasks[0],
         directory.people[ALICE],
-        {"due": "2026-03-05T10:00:00Z"},
+        comment_request({"due": "2026-03-05T10:00:00Z"}),
         T0 + timedelta(days=1),
     ).task
     assert ids(directory, tasks, due_filter="overdue") == [1]

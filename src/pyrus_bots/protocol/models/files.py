@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import model_validator
+from pydantic import StrictInt, StrictStr, model_validator
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.base import PyrusModel
@@ -26,13 +26,13 @@ class File(PyrusModel):
 
 class NewFile(PyrusModel):
     """A file to attach: ``{guid}``, ``{guid, root_id}`` (new version), ``{attachment_id}``
-    (an existing file) or ``{url, name}`` (fetched by Pyrus)."""
+    (an existing file) or ``{url, name}`` (fetched by Pyrus). Strict like every request."""
 
-    guid: str | None = None
-    root_id: int | None = None
-    attachment_id: int | None = None
-    url: str | None = None
-    name: str | None = None
+    guid: StrictStr | None = None
+    root_id: StrictInt | None = None
+    attachment_id: StrictInt | None = None
+    url: StrictStr | None = None
+    name: StrictStr | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:

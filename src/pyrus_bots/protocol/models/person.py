@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictInt, StrictStr, model_validator
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.base import PyrusModel
@@ -60,10 +60,10 @@ class Person(PyrusModel):
 
 
 class PersonIdentity(PyrusModel):
-    """A person in a request: ``{"id": n}`` or ``{"email": s}``."""
+    """A person in a request: ``{"id": n}`` or ``{"email": s}`` (strict: ``"5"`` is no id)."""
 
-    id: int | None = None
-    email: str | None = None
+    id: StrictInt | None = None
+    email: StrictStr | None = None
 
     @model_validator(mode="after")
     def _needs_id_or_email(self) -> Self:

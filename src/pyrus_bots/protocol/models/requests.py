@@ -1,30 +1,96 @@
 """Write side: a comment on a task (= a bot's reply, spec 2.2) and a new task (API 4.2).
 
-Pyrus's own rules are checked when a request is built and raise :class:`PyrusError` with the
-Pyrus error code, so a bot author sees the same code the server would answer. The server parses
-untrusted JSON with :func:`parse_comment_request`, which turns every failure into a PyrusError.
+These models are the one description of these bodies: the SDK builds them, the server's API and
+its bot-reply handling parse them, and the workflow engine reads their attributes. Pyrus's own
+rules are checked when a request is built and raise :class:`PyrusError` with the Pyrus error
+code, so a bot author sees the same code the server would answer. Scalars are strict (``"5"`` is
+not an integer, ``5`` is not a text) and dates are read the way the server always read them;
+keys not declared here are kept (Pyrus tolerates them). Untrusted JSON goes through
+:func:`parse_comment_request`, which turns every failure into a PyrusError.
 """
 
 from __future__ import annotations
 
-from typing import Any, Self, TypeVar
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.base import PyrusDate, PyrusDateTime, PyrusModel
 from pyrus_bots.protocol.models.comment import Channel
 from pyrus_bots.protocol.models.enums import Action, ApprovalChoice
 from pyrus_bots.protocol.models.files import NewFile
+from pyrus_bots.protocol.models.parsing import parse_body
 from pyrus_bots.protocol.models.person import PersonIdentity
-from pyrus_bots.protocol.pyrus_json import loads, to_jsonable
+from pyrus_bots.protocol.pyrus_json import parse_date, parse_datetime, to_jsonable
 
 __all__ = [
+    "BulkComment",
+    "BulkCommentsRequest",
     "CommentRequest",
     "CreateTaskRequest",
     "FieldUpdate",
     "parse_comment_request",
     "parse_create_task_request",
+]
+
+_NOT_TEXT = PydanticCustomError("string_type", "Input should be a valid string")
+
+
+def _request_date(value: Any) -> Any:
+    # Python dates pass; text is read as the server always read it (ISO 8601, spaces around
+    # allowed); numbers are refused rather than taken as timestamps.
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise _NOT_TEXT
+    try:
+        return parse_date(value)
+    except ValueError:
+        raise PydanticCustomError("date_format", "expected YYYY-MM-DD") from None
+
+
+def _request_datetime(value: Any) -> Any:
+    # Stored in UTC: a naive datetime is taken as UTC, an aware one converted.
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if not isinstance(value, str):
+        raise _NOT_TEXT
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        raise PydanticCustomError("datetime_format", "expected YYYY-MM-DDThh:mm:ssZ") from None
+
+
+RequestDate = Annotated[PyrusDate, BeforeValidator(_request_date)]
+RequestDateTime = Annotated[PyrusDateTime, BeforeValidator(_request_datetime)]
+
+_CHOICES = ("approved", "rejected", "acknowledged", "revoked")
+
+
+def _comment_choice(value: Any) -> Any:
+    # ``waiting`` is a state, not something a comment can choose.
+    if isinstance(value, str) and value in _CHOICES:
+        return value
+    raise PydanticCustomError(
+        "literal_error", "Input should be 'approved', 'rejected', 'acknowledged' or 'revoked'"
+    )
+
+
+CommentChoice = Annotated[
+    ApprovalChoice,
+    BeforeValidator(_comment_choice),
+    WithJsonSchema({"type": "string", "enum": list(_CHOICES)}),
 ]
 
 
@@ -38,9 +104,9 @@ class FieldUpdate(PyrusModel):
     ``has_value == False``.
     """
 
-    id: int | None = None
-    code: str | None = None
-    name: str | None = None
+    id: StrictInt | None = None
+    code: StrictStr | None = None
+    name: StrictStr | None = None
     value: Any = None
 
     @model_validator(mode="after")
@@ -98,7 +164,9 @@ def _check_text(text: str | None, formatted_text: str | None) -> None:
         )
 
 
-def _check_due(due: Any, due_date: Any, duration: int | None) -> None:
+def _check_due(due: Any, due_date: Any, duration: int | None, *, due_may_exist: bool) -> None:
+    """``due_may_exist``: a comment may change the duration of the task's current ``due``
+    (the engine checks there is one); a new task has none."""
     if due is not None and due_date is not None:
         raise PyrusError(
             "either_due_date_or_due_can_be_set", "Set either due_date or due, not both"
@@ -106,7 +174,7 @@ def _check_due(due: Any, due_date: Any, duration: int | None) -> None:
     if duration is not None:
         if duration < 0:
             raise PyrusError("negative_duration", "duration must not be negative")
-        if due is None:
+        if due is None and (due_date is not None or not due_may_exist):
             raise PyrusError("due_missing", "duration needs due")
 
 
@@ -121,11 +189,11 @@ class CommentRequest(PyrusModel):
     """A comment to add to a task: the body of ``POST /tasks/{id}/comments`` and of a bot's
     inline reply. Every key is optional; ``{}`` changes nothing."""
 
-    text: str | None = None
-    formatted_text: str | None = None
-    subject: str | None = None
-    approval_choice: ApprovalChoice | None = None
-    approval_steps: list[int] = Field(default_factory=list)
+    text: StrictStr | None = None
+    formatted_text: StrictStr | None = None
+    subject: StrictStr | None = None
+    approval_choice: CommentChoice | None = None
+    approval_steps: list[StrictInt] = Field(default_factory=list)
     action: Action | None = None
     reassign_to: PersonIdentity | None = None
     participants_added: list[PersonIdentity] = Field(default_factory=list)
@@ -137,34 +205,35 @@ class CommentRequest(PyrusModel):
     approvals_removed: list[list[PersonIdentity]] = Field(default_factory=list)
     approvals_rerequested: list[list[PersonIdentity]] = Field(default_factory=list)
     field_updates: list[FieldUpdate] = Field(default_factory=list)
-    attachments: list[NewFile | str] = Field(default_factory=list)
-    due_date: PyrusDate | None = None
-    due: PyrusDateTime | None = None
-    duration: int | None = None
-    cancel_due: bool | None = None
-    scheduled_date: PyrusDate | None = None
-    scheduled_datetime_utc: PyrusDateTime | None = None
-    cancel_schedule: bool | None = None
-    added_list_ids: list[int] = Field(default_factory=list)
-    removed_list_ids: list[int] = Field(default_factory=list)
+    attachments: list[NewFile | StrictStr] = Field(default_factory=list)
+    due_date: RequestDate | None = None
+    due: RequestDateTime | None = None
+    duration: StrictInt | None = None
+    cancel_due: StrictBool | None = None
+    scheduled_date: RequestDate | None = None
+    scheduled_datetime_utc: RequestDateTime | None = None
+    cancel_schedule: StrictBool | None = None
+    added_list_ids: list[StrictInt] = Field(default_factory=list)
+    removed_list_ids: list[StrictInt] = Field(default_factory=list)
     channel: Channel | None = None
-    spent_minutes: int | None = None
-    skip_satisfaction: bool | None = None
-    skip_notification: bool | None = None
-    skip_auto_reopen: bool | None = None
-    edit_comment_id: int | None = None
+    spent_minutes: StrictInt | None = None
+    skip_satisfaction: StrictBool | None = None
+    skip_notification: StrictBool | None = None
+    skip_auto_reopen: StrictBool | None = None
+    edit_comment_id: StrictInt | None = None
+    previous_note_id: StrictInt | None = None
+    """The last comment the sender saw (``last_note_id``): the comment applies only while it is
+    still the task's last one (``conflict`` otherwise). The official C# and TypeScript clients
+    send it with each comment of a bulk change."""
 
     @model_validator(mode="after")
     def _pyrus_rules(self) -> Self:
         _check_text(self.text, self.formatted_text)
-        _check_due(self.due, self.due_date, self.duration)
-        if self.approval_choice is ApprovalChoice.WAITING:
-            raise PyrusError(
-                "invalid_value_format",
-                "approval_choice must be approved, rejected, acknowledged or revoked",
-            )
+        _check_due(self.due, self.due_date, self.duration, due_may_exist=True)
         if any(step < 1 for step in self.approval_steps):
             raise PyrusError("invalid_step_number", "approval_steps are numbered from 1")
+        if self.spent_minutes is not None and self.spent_minutes < 0:
+            raise PyrusError("validation_error", "spent_minutes: expected a non-negative integer")
         return self
 
     @property
@@ -182,31 +251,31 @@ class CommentRequest(PyrusModel):
 class CreateTaskRequest(PyrusModel):
     """``POST /tasks``: a simple task (``text`` required) or a form task (``form_id``)."""
 
-    text: str | None = None
-    formatted_text: str | None = None
-    subject: str | None = None
+    text: StrictStr | None = None
+    formatted_text: StrictStr | None = None
+    subject: StrictStr | None = None
     responsible: PersonIdentity | None = None
     participants: list[PersonIdentity] = Field(default_factory=list)
-    due_date: PyrusDate | None = None
-    due: PyrusDateTime | None = None
-    duration: int | None = None
-    form_id: int | None = None
+    due_date: RequestDate | None = None
+    due: RequestDateTime | None = None
+    duration: StrictInt | None = None
+    form_id: StrictInt | None = None
     fields: list[FieldUpdate] = Field(default_factory=list)
     approvals: list[list[PersonIdentity]] = Field(default_factory=list)
-    fill_defaults: bool | None = None
-    parent_task_id: int | None = None
-    attachments: list[NewFile | str] = Field(default_factory=list)
-    list_ids: list[int] = Field(default_factory=list)
+    fill_defaults: StrictBool | None = None
+    parent_task_id: StrictInt | None = None
+    attachments: list[NewFile | StrictStr] = Field(default_factory=list)
+    list_ids: list[StrictInt] = Field(default_factory=list)
     subscribers: list[PersonIdentity] = Field(default_factory=list)
-    scheduled_date: PyrusDate | None = None
-    scheduled_datetime_utc: PyrusDateTime | None = None
+    scheduled_date: RequestDate | None = None
+    scheduled_datetime_utc: RequestDateTime | None = None
 
     @model_validator(mode="after")
     def _pyrus_rules(self) -> Self:
         _check_text(self.text, self.formatted_text)
         if self.form_id is None and not (self.text or self.formatted_text):
             raise PyrusError("text_missing", "A task without form_id needs text")
-        _check_due(self.due, self.due_date, self.duration)
+        _check_due(self.due, self.due_date, self.duration, due_may_exist=False)
         return self
 
     def to_pyrus(self) -> dict[str, Any]:
@@ -216,40 +285,26 @@ class CreateTaskRequest(PyrusModel):
         return data
 
 
-_Request = TypeVar("_Request", CommentRequest, CreateTaskRequest)
+class BulkComment(CommentRequest):
+    """One comment of ``POST /tasks/comments``: a comment request naming its task."""
+
+    task_id: StrictInt = Field(ge=1, le=2**63 - 1)
 
 
-def _parse(model: type[_Request], data: Any) -> _Request:
-    if isinstance(data, bytes | bytearray | memoryview | str):
-        text = data if isinstance(data, str) else bytes(data)
-        if not text.strip():
-            raise PyrusError("empty_body", "The request body is empty")
-        try:
-            data = loads(text)
-        except ValueError:
-            raise PyrusError("invalid_json", "The request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise PyrusError("invalid_json", "The request body must be a JSON object")
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        raise _as_pyrus_error(error) from None
+class BulkCommentsRequest(PyrusModel):
+    """``POST /tasks/comments``: several comments applied all or nothing."""
 
-
-def _as_pyrus_error(error: ValidationError) -> PyrusError:
-    first = error.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "body"
-    # Input values are left out of the message: they may carry personal data or secrets.
-    return PyrusError("invalid_value_format", f"Invalid value of {where}: {first['msg']}")
+    comments: list[BulkComment]
+    no_tasks_in_response: StrictBool | None = None
 
 
 def parse_comment_request(data: dict[str, Any] | bytes | str) -> CommentRequest:
     """A comment request from untrusted JSON (decoded or not); raises :class:`PyrusError`
     (``invalid_json``, ``empty_body``, ``invalid_value_format`` or a Pyrus rule's code)."""
-    return _parse(CommentRequest, data)
+    return parse_body(CommentRequest, data)
 
 
 def parse_create_task_request(data: dict[str, Any] | bytes | str) -> CreateTaskRequest:
     """A create-task request from untrusted JSON; raises :class:`PyrusError` like
     :func:`parse_comment_request` (plus ``text_missing``)."""
-    return _parse(CreateTaskRequest, data)
+    return parse_body(CreateTaskRequest, data)

@@ -12,12 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.account_requests import CreateBotRequest, UpdateBotRequest
 from pyrus_bots.server.admin.auth import require_admin
-from pyrus_bots.server.api.body import check_shape, read_json_object
-from pyrus_bots.server.api.bots import render_bot
+from pyrus_bots.server.api.body import json_body, read_body
+from pyrus_bots.server.api.bots import render_bot, store_new_bot
 from pyrus_bots.server.api.context import ApiState, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
-from pyrus_bots.server.api.schemas import CreateBotRequest, UpdateBotRequest, json_body
 from pyrus_bots.server.api.transactions import reading, writing
 from pyrus_bots.server.store import bots as bot_store
 from pyrus_bots.server.store import tokens
@@ -147,34 +147,21 @@ async def bot(bot_id: PathId, request: Request) -> PyrusJSONResponse:
 
 @router.post("/bots", openapi_extra=json_body(CreateBotRequest))
 async def create_bot(request: Request) -> PyrusJSONResponse:
-    data = await read_json_object(request)
-    check_shape(CreateBotRequest, data)
-    name = data["name"].strip()
+    body = await read_body(request, CreateBotRequest)
+    name = body.name.strip()
     if not name:
         raise PyrusError("required_parameter_missing", "name must not be empty")
     async with writing(api_state(request)) as session:
-        created = await bot_store.create_bot(
-            session,
-            None,
-            name,
-            hook_url=data.get("hook_url"),
-            settings=data.get("bot_settings"),
-            enabled=data.get("is_enabled") is not False,
-            send_only_last_comment=data.get("send_only_last_comment") is True,
-            description=data.get("description"),
-            external_id=data.get("external_id"),
-        )
+        created = await store_new_bot(session, None, name, body)
     _bots_changed(request)
     return PyrusJSONResponse(render_bot(created, with_key=True))
 
 
 @router.put("/bots/{bot_id}", openapi_extra=json_body(UpdateBotRequest))
 async def update_bot(bot_id: PathId, request: Request) -> PyrusJSONResponse:
-    data = await read_json_object(request)
-    check_shape(UpdateBotRequest, data)
-    changes: dict[str, Any] = {
-        f: data[k] for k, f in _BOT_CHANGES.items() if data.get(k) is not None
-    }
+    body = await read_body(request, UpdateBotRequest)
+    sent = body.model_dump(include=set(_BOT_CHANGES), exclude_none=True)
+    changes: dict[str, Any] = {f: sent[k] for k, f in _BOT_CHANGES.items() if k in sent}
     async with writing(api_state(request)) as session:
         updated = await bot_store.update_bot(session, bot_id, **changes)
     if updated is None:

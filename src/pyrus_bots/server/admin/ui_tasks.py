@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.requests import parse_comment_request, parse_create_task_request
 from pyrus_bots.server import tasks as task_changes
 from pyrus_bots.server.admin.ui_context import UIContext, int_or_none, ui_context, users_to_act_as
 from pyrus_bots.server.admin.ui_views import (
@@ -235,10 +236,8 @@ async def create_task(ctx: Ctx, request: Request) -> Response:
         fields = field_updates_from_form(form, ctx.directory, submitted)
     except FieldInputError as exc:
         return _new_task_form(ctx, form.id, values=submitted, error=str(exc), status_code=400)
-    request_body: dict[str, Any] = {"form_id": form.id}
-    if fields:
-        request_body["fields"] = fields
     try:
+        request_body = parse_create_task_request({"form_id": form.id, "fields": fields})
         async with ctx.state.database.session() as db, db.begin():
             task, _ = await task_changes.create_task(
                 db, ctx.directory, author, request_body, ctx.state.clock.now()
@@ -292,9 +291,10 @@ async def add_comment(
             ctx, task_id, error="Write a comment or choose an approval.", status_code=400
         )
     try:
+        comment = parse_comment_request(body)
         async with ctx.state.database.session() as db, db.begin():
             await task_changes.comment_task(
-                db, ctx.directory, task_id, author, body, ctx.state.clock.now()
+                db, ctx.directory, task_id, author, comment, ctx.state.clock.now()
             )
     except PyrusError as exc:
         return await _task_page(

@@ -12,10 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server.api.body import check_shape, read_json_object
+from pyrus_bots.protocol.models.account_requests import AuthRequest
+from pyrus_bots.server.api.body import json_body, read_body
 from pyrus_bots.server.api.context import ApiState, api_state, public_base
 from pyrus_bots.server.api.responses import PyrusJSONResponse
-from pyrus_bots.server.api.schemas import AuthRequest, json_body
 from pyrus_bots.server.api.transactions import writing
 from pyrus_bots.server.store import people, tokens
 
@@ -48,10 +48,9 @@ async def issue_for_login(
 
 @router.post("/auth", summary="Log in (Pyrus POST form)", openapi_extra=json_body(AuthRequest))
 async def auth_post(request: Request) -> PyrusJSONResponse:
-    data = await read_json_object(request)
-    check_shape(AuthRequest, data)
+    body = await read_body(request, AuthRequest)
     return PyrusJSONResponse(
-        await issue_for_login(request, api_state(request), data["login"], data["security_key"])
+        await issue_for_login(request, api_state(request), body.login, body.security_key)
     )
 
 

@@ -1,21 +1,23 @@
 """Reading request bodies and query parameters the way Pyrus clients send them.
 
 Bodies are parsed with orjson whatever the Content-Type (clients in the wild send JSON as
-``text/plain`` or without a type). A body's top-level shape is checked against its documented
-model (:mod:`pyrus_bots.server.api.schemas`) so a wrong type gets ``invalid_value_format``
-naming the key; the meaning of the values is left to the workflow engine and the store.
+``text/plain`` or without a type) and validated by their protocol model
+(:mod:`pyrus_bots.protocol.models`), which is also what ``/openapi.json`` documents
+(:func:`json_body`): a wrong type gets ``invalid_value_format`` naming the key, a broken Pyrus
+rule its own code. What the values mean is left to the workflow engine and the store.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from pyrus_bots.protocol import pyrus_json
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server.api.errors import describe_validation_errors
+from pyrus_bots.protocol.models.parsing import decode_object, parse_body
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 _TRUE = frozenset({"true", "1", "y", "yes", "on"})
 _FALSE = frozenset({"false", "0", "n", "no", "off", ""})
@@ -24,16 +26,9 @@ _FALSE = frozenset({"false", "0", "n", "no", "off", ""})
 async def read_json_object(request: Request, *, allow_empty: bool = False) -> dict[str, Any]:
     """The body as a JSON object; ``empty_body`` / ``invalid_json`` otherwise."""
     raw = await request.body()
-    if not raw.strip():
-        if allow_empty:
-            return {}
-        raise PyrusError("empty_body", "the request body is empty")
-    try:
-        data = pyrus_json.loads(raw)
-    except ValueError:
-        raise PyrusError("invalid_json", "the request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise PyrusError("invalid_json", "the request body must be a JSON object")
+    if allow_empty and not raw.strip():
+        return {}
+    data = decode_object(raw)
     # NUL can only arrive escaped; the cheap byte test keeps the deep scan off the usual path.
     if b"\\u0000" in raw and _holds_nul(data):
         raise PyrusError("invalid_value_format", "text values must not contain NUL characters")
@@ -51,16 +46,40 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
-def check_shape(model: type[BaseModel], data: dict[str, Any]) -> None:
-    """Raise ``invalid_value_format`` (or ``required_parameter_missing``) when ``data`` does not
-    have the documented top-level types. The data itself is passed on unchanged."""
-    try:
-        model.model_validate(data)
-    except ValidationError as exc:
-        errors = exc.errors(include_input=False, include_url=False)
-        missing = any(e.get("type") == "missing" for e in errors)
-        code = "required_parameter_missing" if missing else "invalid_value_format"
-        raise PyrusError(code, describe_validation_errors(errors)) from None
+async def read_body(request: Request, model: type[_Model], *, allow_empty: bool = False) -> _Model:
+    """The body as ``model``: ``empty_body``, ``invalid_json``, ``invalid_value_format``,
+    ``required_parameter_missing`` or the code of a Pyrus rule of the model otherwise."""
+    return parse_body(model, await read_json_object(request, allow_empty=allow_empty))
+
+
+def json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
+    """``openapi_extra`` documenting a JSON request body of this model."""
+    return {
+        "requestBody": {
+            "required": required,
+            "content": {"application/json": {"schema": _inline_schema(model)}},
+        }
+    }
+
+
+def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with ``$defs`` references inlined (``openapi_extra`` has no
+    place for definitions)."""
+    schema = model.model_json_schema()
+    definitions: dict[str, Any] = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(definitions[ref.removeprefix("#/$defs/")])
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
 
 
 def parse_bool(value: Any, name: str) -> bool:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server.api.body import check_shape, parse_bool, read_json_object
+from pyrus_bots.protocol.models.account_requests import CreateBotRequest, UpdateBotRequest
+from pyrus_bots.server.api.body import json_body, parse_bool, read_body, read_json_object
 from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
 from pyrus_bots.server.api.rights import MANAGE_INTEGRATIONS_AND_CATALOGS, require_right
-from pyrus_bots.server.api.schemas import CreateBotRequest, UpdateBotRequest, json_body
 from pyrus_bots.server.api.transactions import reading, writing
 from pyrus_bots.server.store import bots as bot_store
 from pyrus_bots.server.store.bots import BotRecord
@@ -84,23 +85,31 @@ async def list_bots(
     return PyrusJSONResponse({"bots": [render_bot(b) for b in bots]})
 
 
+async def store_new_bot(
+    session: AsyncSession, organization_id: int | None, name: str, body: CreateBotRequest
+) -> BotRecord:
+    """A new bot named ``name`` with the settings of ``body`` (the API's and the admin API's)."""
+    return await bot_store.create_bot(
+        session,
+        organization_id,
+        name,
+        hook_url=body.hook_url,
+        settings=body.bot_settings,
+        enabled=body.is_enabled is not False,
+        send_only_last_comment=body.send_only_last_comment is True,
+        description=body.description,
+        external_id=body.external_id,
+    )
+
+
 @router.post("/bots", summary="Create a bot", openapi_extra=json_body(CreateBotRequest))
 async def create_bot(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
-    data = await read_json_object(request)
-    check_shape(CreateBotRequest, data)
+    body = await read_body(request, CreateBotRequest)
     state = api_state(request)
     async with writing(state) as session:
-        bot = await bot_store.create_bot(
-            session,
-            caller.directory.organization_id,
-            _check_name(data.get("name")),
-            hook_url=data.get("hook_url"),
-            settings=data.get("bot_settings"),
-            enabled=data.get("is_enabled") is not False,
-            send_only_last_comment=data.get("send_only_last_comment") is True,
-            description=data.get("description"),
-            external_id=data.get("external_id"),
+        bot = await store_new_bot(
+            session, caller.directory.organization_id, _check_name(body.name), body
         )
     state.directories.invalidate()
     return PyrusJSONResponse(render_bot(bot, with_key=True))
@@ -109,10 +118,10 @@ async def create_bot(request: Request, caller: CallerDep) -> PyrusJSONResponse:
 @router.put("/bots/{bot_id}", summary="Change a bot", openapi_extra=json_body(UpdateBotRequest))
 async def update_bot(bot_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
     require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
-    data = await read_json_object(request)
-    check_shape(UpdateBotRequest, data)
+    body = await read_body(request, UpdateBotRequest)
     # null means "leave as is" (several of these columns cannot be empty).
-    changes = {f: data[k] for k, f in _UPDATABLE.items() if data.get(k) is not None}
+    sent = body.model_dump(include=set(_UPDATABLE), exclude_none=True)
+    changes = {f: sent[k] for k, f in _UPDATABLE.items() if k in sent}
     if "name" in changes:
         changes["name"] = _check_name(changes["name"])
     state = api_state(request)

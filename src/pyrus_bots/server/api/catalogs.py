@@ -12,16 +12,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server.api.body import check_shape, parse_bool, read_json_object
+from pyrus_bots.protocol.models.catalog_requests import (
+    CatalogDiffRequest,
+    CatalogItemIn,
+    CreateCatalogRequest,
+    SyncCatalogRequest,
+)
+from pyrus_bots.server.api.body import json_body, parse_bool, read_body
 from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
 from pyrus_bots.server.api.rights import MANAGE_INTEGRATIONS_AND_CATALOGS, require_right
-from pyrus_bots.server.api.schemas import (
-    CatalogDiffRequest,
-    CreateCatalogRequest,
-    SyncCatalogRequest,
-    json_body,
-)
 from pyrus_bots.server.api.transactions import reading, writing
 from pyrus_bots.server.store import catalogs as catalog_store
 from pyrus_bots.server.store.catalogs import CatalogChange
@@ -31,9 +31,9 @@ from pyrus_bots.server.workflow.state import CatalogItem
 router = APIRouter(tags=["catalogs"])
 
 
-def _rows(items: Sequence[dict[str, Any]] | None) -> list[list[str]]:
+def _rows(items: Sequence[CatalogItemIn] | None) -> list[list[str]]:
     # Extra item keys (the Python client adds "rows") are ignored (spec 4.4).
-    return [list(item["values"]) for item in items or []]
+    return [list(item.values) for item in items or []]
 
 
 def _item(item: CatalogItem) -> dict[str, Any]:
@@ -88,9 +88,8 @@ async def get_catalog(
 @router.put("/catalogs", summary="Create a catalog", openapi_extra=json_body(CreateCatalogRequest))
 async def create_catalog(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
-    data = await read_json_object(request)
-    check_shape(CreateCatalogRequest, data)
-    name = data["name"].strip()
+    body = await read_body(request, CreateCatalogRequest)
+    name = body.name.strip()
     if not name:
         raise PyrusError("required_parameter_missing", "name must not be empty")
     state = api_state(request)
@@ -99,8 +98,8 @@ async def create_catalog(request: Request, caller: CallerDep) -> PyrusJSONRespon
             session,
             caller.directory.organization_id,
             name,
-            data["catalog_headers"],
-            _rows(data.get("items")),
+            body.catalog_headers,
+            _rows(body.items),
         )
     return PyrusJSONResponse(render_catalog(catalog))
 
@@ -115,12 +114,14 @@ async def sync_catalog(
 ) -> PyrusJSONResponse:
     require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
     _known(caller, catalog_id)
-    data = await read_json_object(request)
-    check_shape(SyncCatalogRequest, data)
-    apply = data.get("apply") is not False
+    body = await read_body(request, SyncCatalogRequest)
     async with writing(api_state(request)) as session:
         change = await catalog_store.sync_catalog(
-            session, catalog_id, data["catalog_headers"], _rows(data.get("items")), apply=apply
+            session,
+            catalog_id,
+            body.catalog_headers,
+            _rows(body.items),
+            apply=body.apply is not False,
         )
     return PyrusJSONResponse(render_change(change))
 
@@ -135,15 +136,11 @@ async def diff_catalog(
 ) -> PyrusJSONResponse:
     require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
     _known(caller, catalog_id)
-    data = await read_json_object(request)
-    check_shape(CatalogDiffRequest, data)
-    apply = parse_bool(data.get("apply", True), "apply")
+    body = await read_body(request, CatalogDiffRequest)
+    # Not a declared key of the diff, but sent by clients: read as leniently as ever.
+    apply = parse_bool((body.model_extra or {}).get("apply", True), "apply")
     async with writing(api_state(request)) as session:
         change = await catalog_store.diff_catalog(
-            session,
-            catalog_id,
-            _rows(data.get("upsert")),
-            [str(key) for key in data.get("delete") or []],
-            apply=apply,
+            session, catalog_id, _rows(body.upsert), body.delete or [], apply=apply
         )
     return PyrusJSONResponse(render_change(change))

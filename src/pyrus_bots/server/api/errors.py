@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.parsing import describe_validation_errors
 from pyrus_bots.server.api.responses import error_response, pyrus_error_response
 
 log = logging.getLogger("pyrus_bots.server.api")
@@ -38,17 +39,6 @@ def validation_error_code(errors: Sequence[Any]) -> str:
         if kind == "missing":
             return "required_parameter_missing"
     return "invalid_value_format"
-
-
-def describe_validation_errors(errors: Sequence[Any]) -> str:
-    """A readable summary that names where the problem is, never echoing the input values."""
-    parts: list[str] = []
-    for error in list(errors)[:5]:
-        if not isinstance(error, dict):
-            continue
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "request"
-        parts.append(f"{where}: {error.get('msg', 'invalid value')}")
-    return "; ".join(parts) or "invalid request"
 
 
 async def _on_pyrus_error(request: Request, exc: Exception) -> Response:

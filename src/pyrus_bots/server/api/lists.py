@@ -13,10 +13,11 @@ from fastapi import APIRouter, Query, Request
 
 from pyrus_bots.protocol import pyrus_json
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server.api.body import check_shape, parse_bool, parse_int, read_json_object
+from pyrus_bots.protocol.models.filters import TaskListRequest
+from pyrus_bots.protocol.models.parsing import parse_body
+from pyrus_bots.server.api.body import json_body, parse_bool, parse_int, read_json_object
 from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
-from pyrus_bots.server.api.schemas import TaskListRequest, json_body
 from pyrus_bots.server.api.transactions import reading
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.workflow.render import render_task
@@ -113,7 +114,7 @@ async def list_tasks_post(
     list_id: PathId, request: Request, caller: CallerDep
 ) -> PyrusJSONResponse:
     params = await read_json_object(request, allow_empty=True)
-    check_shape(TaskListRequest, params)
+    parse_body(TaskListRequest, params)  # checked by the model, read as filters
     return await _list_tasks(request, caller, list_id, params)
 
 

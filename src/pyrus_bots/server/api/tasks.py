@@ -8,16 +8,15 @@ import orjson
 from fastapi import APIRouter, Request
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.requests import (
+    BulkCommentsRequest,
+    CommentRequest,
+    CreateTaskRequest,
+)
 from pyrus_bots.server import tasks as task_changes
-from pyrus_bots.server.api.body import check_shape, read_json_object
+from pyrus_bots.server.api.body import json_body, read_body
 from pyrus_bots.server.api.context import CallerDep, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
-from pyrus_bots.server.api.schemas import (
-    BulkCommentsRequest,
-    CreateTaskRequest,
-    TaskCommentRequest,
-    json_body,
-)
 from pyrus_bots.server.api.transactions import reading, writing
 from pyrus_bots.server.workflow.render import render_task
 
@@ -42,11 +41,10 @@ async def get_task(task_id: PathId, request: Request, caller: CallerDep) -> Pyru
 @router.post("/tasks", summary="Create a task", openapi_extra=json_body(CreateTaskRequest))
 async def create_task(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     state = api_state(request)
-    data = await read_json_object(request)
-    check_shape(CreateTaskRequest, data)
+    body = await read_body(request, CreateTaskRequest)
     async with writing(state) as session:
         task, first_comment = await task_changes.create_task(
-            session, caller.directory, caller.person, data, state.clock.now()
+            session, caller.directory, caller.person, body, state.clock.now()
         )
     # A new task has exactly its first comment: rather than read it back, take it as the store
     # would return it (its body through the same JSON round trip as the database column).
@@ -65,20 +63,17 @@ async def create_task(request: Request, caller: CallerDep) -> PyrusJSONResponse:
 )
 async def comment_tasks(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     state = api_state(request)
-    data = await read_json_object(request)
-    check_shape(BulkCommentsRequest, data)
-    entries: list[dict[str, Any]] = data["comments"]
-    if len(entries) > MAX_BULK_COMMENTS:
+    body = await read_body(request, BulkCommentsRequest)
+    if len(body.comments) > MAX_BULK_COMMENTS:
         raise PyrusError("items_count_out_of_range", f"at most {MAX_BULK_COMMENTS} comments")
     rendered: list[dict[str, Any]] = []
     async with writing(state) as session:
         now = state.clock.now()
-        for entry in entries:
-            request_body = {k: v for k, v in entry.items() if k != "task_id"}
+        for entry in body.comments:
             task, _ = await task_changes.comment_task(
-                session, caller.directory, entry["task_id"], caller.person, request_body, now
+                session, caller.directory, entry.task_id, caller.person, entry, now
             )
-            if not data.get("no_tasks_in_response"):
+            if not body.no_tasks_in_response:
                 comments = await task_changes.task_comments(session, task.id)
                 rendered.append(
                     render_task(caller.directory, task, comments, files_url=caller.files_url)
@@ -90,15 +85,14 @@ async def comment_tasks(request: Request, caller: CallerDep) -> PyrusJSONRespons
 @router.post(
     "/tasks/{task_id}/comments",
     summary="Comment a task; answers the task with the new comment",
-    openapi_extra=json_body(TaskCommentRequest),
+    openapi_extra=json_body(CommentRequest),
 )
 async def comment_task(task_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
     state = api_state(request)
-    data = await read_json_object(request)
-    check_shape(TaskCommentRequest, data)
+    body = await read_body(request, CommentRequest)
     async with writing(state) as session:
         task, _ = await task_changes.comment_task(
-            session, caller.directory, task_id, caller.person, data, state.clock.now()
+            session, caller.directory, task_id, caller.person, body, state.clock.now()
         )
         comments = await task_changes.task_comments(session, task_id)
     state.on_deliveries()

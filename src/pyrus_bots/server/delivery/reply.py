@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.requests import CommentRequest, parse_comment_request
 from pyrus_bots.server.delivery.dispatcher import SUCCESS, HttpResult
 
 if TYPE_CHECKING:
@@ -33,8 +34,9 @@ class ReplyOutcome:
     comment_id: int | None = None
 
 
-def parse_reply(result: HttpResult, max_bytes: int) -> dict[str, Any] | ReplyOutcome:
-    """The comment request a reply carries, or the outcome of a reply that carries none."""
+def parse_reply(result: HttpResult, max_bytes: int) -> CommentRequest | ReplyOutcome:
+    """The comment request a reply carries, or the outcome of a reply that carries none (or
+    an invalid one: ``invalid_reply: <code>``, as the API would have answered it)."""
     if result.body_truncated:
         return ReplyOutcome(REPLY_TOO_LARGE, f"reply longer than {max_bytes} bytes: not applied")
     if not result.body.strip():
@@ -47,7 +49,10 @@ def parse_reply(result: HttpResult, max_bytes: int) -> dict[str, Any] | ReplyOut
         return ReplyOutcome(SUCCESS, "reply is not a JSON object: nothing to apply")
     if not reply:
         return ReplyOutcome(SUCCESS, "empty reply: nothing to apply")
-    return reply
+    try:
+        return parse_comment_request(reply)
+    except PyrusError as error:
+        return ReplyOutcome(f"invalid_reply: {error.code}", error.message)
 
 
 def reply_outcome(result: CommentResult, *, bot_id: int, task_id: int) -> ReplyOutcome:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.requests import CommentRequest, CreateTaskRequest
 from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import task_index, task_writes
 from pyrus_bots.server.store import tasks as task_store
@@ -68,7 +68,7 @@ async def create_task(
     session: AsyncSession,
     directory: Directory,
     author: Person,
-    request: dict[str, Any],
+    request: CreateTaskRequest,
     now: datetime,
 ) -> tuple[TaskState, Comment]:
     """Create a simple or form task with its first comment (spec 4.2 ``POST /tasks``)."""
@@ -88,7 +88,7 @@ class CommentCall:
 
     task_id: int
     author: Person
-    request: dict[str, Any]
+    request: CommentRequest
 
 
 CommentResult = tuple[TaskState, Comment] | Exception
@@ -100,7 +100,7 @@ async def comment_task(
     directory: Directory,
     task_id: int,
     author: Person,
-    request: dict[str, Any],
+    request: CommentRequest,
     now: datetime,
 ) -> tuple[TaskState, Comment]:
     """Apply a comment request (spec 2.2) by ``author`` to a task (``POST /tasks/{id}/comments``
@@ -177,7 +177,7 @@ async def _apply_one(
     if not access.can_comment(directory, task, call.author, seen):
         raise _denied(call.task_id)
     comments = None
-    if call.request.get("edit_comment_id") is not None:
+    if call.request.edit_comment_id is not None:
         comments = await comment_store.get_comments(session, call.task_id)
     return engine.apply_comment(
         directory, task, call.author, call.request, now, comments=comments, involved_ids=seen

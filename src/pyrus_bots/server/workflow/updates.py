@@ -1,20 +1,22 @@
 """Applying a list of field entries (``field_updates`` of a comment, ``fields`` of a new task).
 
-Each entry names its field (``addressing``) and carries a value in the write format; the value is
-converted by ``values.store_value``. A title's own entry writes its checkmark and, through
-``value.fields``, its children; children may also be written directly by their own id. Naming a
-field twice in one request is ``duplicate_field``. Read-only types (step, status, note, author,
-project, creation_date) are skipped, whether or not a value was sent: the official Python client
-sends them without a value and other clients echo them back with the value they read.
+Each entry (a :class:`FieldUpdate` of the request) names its field (``addressing``) and carries
+a value in the write format; the value is converted by ``values.store_value``. A title's own
+entry writes its checkmark and, through ``value.fields``, its children; children may also be
+written directly by their own id. Naming a field twice in one request is ``duplicate_field``.
+Read-only types (step, status, note, author, project, creation_date) are skipped, whether or not
+a value was sent: the official Python client sends them without a value and other clients echo
+them back with the value they read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.requests import FieldUpdate
 from pyrus_bots.server.workflow.addressing import find_field, find_top_level_field, title_children
 from pyrus_bots.server.workflow.state import Directory, FieldDef, FormDef
 from pyrus_bots.server.workflow.values import READ_ONLY_TYPES, is_empty, store_title, store_value
@@ -40,17 +42,17 @@ def apply_field_updates(
     directory: Directory,
     form: FormDef,
     fields: dict[int, Any],
-    entries: Any,
+    updates: Sequence[FieldUpdate],
     rules: EditRules | None = None,
 ) -> list[FieldChange]:
-    """Write ``entries`` into ``fields`` (mutated) and return what changed, in request order.
+    """Write ``updates`` into ``fields`` (mutated) and return what changed, in request order.
 
     On error ``fields`` may be partly written: callers work on a copy and drop it.
     """
-    if not isinstance(entries, list):
-        raise PyrusError("invalid_value_format", "field_updates must be a list of fields")
     writer = _Writer(directory, form, fields, rules or EditRules())
-    for entry in entries:
+    for update in updates:
+        # The Pyrus JSON of the entry: value converters read its keys (``value``, ``duration``).
+        entry = update.to_pyrus()
         writer.write(find_top_level_field(form, entry), entry)
     return writer.changes
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pyrus_bots.server.workflow.engine import MAX_STEPS
 from pyrus_bots.server.workflow.state import ChoiceOption, FieldDef, FormDef, StepDef
+from pyrus_bots.server.workflow.steps import MAX_STEPS
 from pyrus_bots.server.workspace.errors import Problems
 from pyrus_bots.server.workspace.references import PersonSpace
 from pyrus_bots.server.workspace.schema import FieldSpec, FormSpec
