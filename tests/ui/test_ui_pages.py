@@ -139,6 +139,8 @@ def test_creating_a_bot_shows_its_key_once(ui_server: Start) -> None:
 
 def test_editing_a_bot_and_resetting_its_key(ui_server: Start) -> None:
     server = ui_server()
+    old_key = {"login": "bot@e6488cf2409615362cf7", "security_key": "flaky-notifier-demo-secret"}
+    old_token = httpx.post(server.base_url + "/v4/auth", json=old_key).json()["access_token"]
     with server.client() as client:
         page = client.get("/ui/bots/2003")
         assert page.status_code == 200
@@ -160,14 +162,13 @@ def test_editing_a_bot_and_resetting_its_key(ui_server: Start) -> None:
         new_key = NEW_KEY_RE.search(reset.text)
         assert new_key is not None and new_key.group(1) != "flaky-notifier-demo-secret"
         assert new_key.group(1) not in client.get("/ui/bots/2003").text
-        old = httpx.post(
-            server.base_url + "/v4/auth",
-            json={
-                "login": "bot@e6488cf2409615362cf7",
-                "security_key": "flaky-notifier-demo-secret",
-            },
-        )
+        old = httpx.post(server.base_url + "/v4/auth", json=old_key)
         assert old.status_code == 401
+        # A token issued with the old key stops working too, as after the admin API's reset.
+        profile = httpx.get(
+            server.base_url + "/v4/profile", headers={"Authorization": f"Bearer {old_token}"}
+        )
+        assert profile.status_code == 401 and profile.json()["error_code"] == "revoked_token"
 
 
 def test_a_person_creates_a_task_and_comments_on_it(ui_server: Start) -> None:

@@ -20,7 +20,6 @@ from pyrus_bots.server.api.context import ApiState, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
 from pyrus_bots.server.api.transactions import reading, writing
 from pyrus_bots.server.store import bots as bot_store
-from pyrus_bots.server.store import tokens
 from pyrus_bots.server.store.bots import BotRecord
 from pyrus_bots.server.workflow.render import (
     render_catalog,
@@ -179,6 +178,5 @@ async def reset_key(bot_id: PathId, request: Request) -> PyrusJSONResponse:
         )
         if updated is None:
             raise _not_found("bot", bot_id)
-        await tokens.revoke_tokens(session, bot_id)
     _bots_changed(request)
     return PyrusJSONResponse(render_bot(updated, with_key=True))

@@ -17,6 +17,7 @@ from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.server.store.counters import bump_directory_version, hold_lock
 from pyrus_bots.server.store.models import BotRow, PersonRow
 from pyrus_bots.server.store.people import new_person_id, resolve_organization_id
+from pyrus_bots.server.store.tokens import revoke_tokens
 
 MAX_BOTS_PER_ORGANIZATION = 100
 BOT_LOGIN_PREFIX = "bot@"
@@ -195,7 +196,8 @@ PERSON_SIDE_FIELDS = frozenset({"security_key", "external_id", "fired"})
 
 async def update_bot(session: AsyncSession, person_id: int, **changes: object) -> BotRecord | None:
     """Change a bot (names in ``BOT_FIELDS`` and ``security_key``, ``external_id``, ``fired``);
-    bumps its version. None when there is no such bot."""
+    bumps its version; a new security key revokes the bot's tokens. None when there is no such
+    bot."""
     unknown = set(changes) - BOT_FIELDS - PERSON_SIDE_FIELDS
     if unknown:
         raise TypeError(f"unknown bot fields: {sorted(unknown)}")
@@ -204,6 +206,9 @@ async def update_bot(session: AsyncSession, person_id: int, **changes: object) -
         return None
     bot_values = {k: v for k, v in changes.items() if k in BOT_FIELDS}
     person_values = {k: v for k, v in changes.items() if k in PERSON_SIDE_FIELDS}
+    if person_values.get("security_key", current.security_key) != current.security_key:
+        # Tokens issued with the old key stop working, whoever rotated it (API, UI, workspace).
+        await revoke_tokens(session, person_id)
     if "name" in bot_values:
         person_values["first_name"] = bot_values["name"]
     if person_values:
