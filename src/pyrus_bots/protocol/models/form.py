@@ -10,7 +10,15 @@ from pyrus_bots.protocol.models.base import PyrusModel
 from pyrus_bots.protocol.models.fields import FormField
 from pyrus_bots.protocol.models.person import Person
 
-__all__ = ["FormTemplate", "FormsResponse"]
+__all__ = ["FormTemplate", "FormsResponse", "find_field"]
+
+
+def find_field(flat: list[FormField], key: int | str) -> FormField | None:
+    """The first field of ``flat`` with id ``key`` (int), or else code, then name (str)."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return next((f for f in flat if f.id == key), None)
+    found = next((f for f in flat if f.field_code == key), None)
+    return found or next((f for f in flat if f.name == key), None)
 
 
 class FormTemplate(PyrusModel):
@@ -54,11 +62,7 @@ class FormTemplate(PyrusModel):
 
     def field(self, key: int | str) -> FormField | None:
         """A field by id (int) or by code, then name (str), at any depth."""
-        flat = self.fields_flat()
-        if isinstance(key, int) and not isinstance(key, bool):
-            return next((f for f in flat if f.id == key), None)
-        found = next((f for f in flat if f.field_code == key), None)
-        return found or next((f for f in flat if f.name == key), None)
+        return find_field(self.fields_flat(), key)
 
     def step_name(self, step: int) -> str | None:
         """The name of a 1-based step number (numbers may have gaps)."""

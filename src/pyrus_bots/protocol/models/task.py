@@ -12,6 +12,7 @@ from pyrus_bots.protocol.models.comment import Approval, Subscriber, TaskComment
 from pyrus_bots.protocol.models.enums import ApprovalChoice
 from pyrus_bots.protocol.models.fields import FormField, iter_nested_fields
 from pyrus_bots.protocol.models.files import File
+from pyrus_bots.protocol.models.form import find_field
 from pyrus_bots.protocol.models.person import Person
 
 __all__ = ["Task", "TaskHeader", "TaskStep", "TaskWithComments"]
@@ -100,11 +101,7 @@ class Task(TaskHeader):
 
     def field(self, key: int | str) -> FormField | None:
         """A field by id (int) or by code, then name (str), at any depth (first match)."""
-        flat = self.fields_flat()
-        if isinstance(key, int) and not isinstance(key, bool):
-            return next((f for f in flat if f.id == key), None)
-        found = next((f for f in flat if f.field_code == key), None)
-        return found or next((f for f in flat if f.name == key), None)
+        return find_field(self.fields_flat(), key)
 
     def value(self, key: int | str) -> Any:
         """The typed value of a field (see :meth:`FormField.typed_value`), None when the field

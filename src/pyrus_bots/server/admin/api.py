@@ -7,15 +7,13 @@ are never listed: only the answers to creating a bot and to resetting its key ca
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.account_requests import CreateBotRequest, UpdateBotRequest
 from pyrus_bots.server.admin.auth import require_admin
 from pyrus_bots.server.api.body import json_body, read_body
-from pyrus_bots.server.api.bots import render_bot, store_new_bot
+from pyrus_bots.server.api.bots import bot_changes, render_bot, store_new_bot
 from pyrus_bots.server.api.context import ApiState, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
 from pyrus_bots.server.api.transactions import reading, writing
@@ -36,16 +34,6 @@ router = APIRouter(
     default_response_class=PyrusJSONResponse,
     tags=["admin"],
 )
-
-_BOT_CHANGES = {
-    "name": "name",
-    "hook_url": "hook_url",
-    "bot_settings": "settings",
-    "is_enabled": "enabled",
-    "send_only_last_comment": "send_only_last_comment",
-    "description": "description",
-    "external_id": "external_id",
-}
 
 
 async def _directory(state: ApiState) -> Directory:
@@ -159,8 +147,7 @@ async def create_bot(request: Request) -> PyrusJSONResponse:
 @router.put("/bots/{bot_id}", openapi_extra=json_body(UpdateBotRequest))
 async def update_bot(bot_id: PathId, request: Request) -> PyrusJSONResponse:
     body = await read_body(request, UpdateBotRequest)
-    sent = body.model_dump(include=set(_BOT_CHANGES), exclude_none=True)
-    changes: dict[str, Any] = {f: sent[k] for k, f in _BOT_CHANGES.items() if k in sent}
+    changes = bot_changes(body)
     async with writing(api_state(request)) as session:
         updated = await bot_store.update_bot(session, bot_id, **changes)
     if updated is None:

@@ -25,7 +25,7 @@ from pyrus_bots.server.store.bots import BotRecord
 router = APIRouter(tags=["bots"])
 
 # Request key -> store field, for the keys PUT /bots/{id} may change.
-_UPDATABLE = {
+_UPDATABLE: dict[str, str] = {
     "name": "name",
     "hook_url": "hook_url",
     "bot_settings": "settings",
@@ -36,6 +36,13 @@ _UPDATABLE = {
     "time_zone_offset": "time_zone_offset",
     "external_id": "external_id",
 }
+
+
+def bot_changes(body: UpdateBotRequest) -> dict[str, Any]:
+    """The store fields a bot update sets (v4 and admin API alike); ``null`` means "leave as
+    is", since several of these columns cannot be empty."""
+    sent = body.model_dump(include=set(_UPDATABLE), exclude_none=True)
+    return {field: sent[key] for key, field in _UPDATABLE.items() if key in sent}
 
 
 def render_bot(bot: BotRecord, *, with_key: bool = False) -> dict[str, Any]:
@@ -119,9 +126,7 @@ async def create_bot(request: Request, caller: CallerDep) -> PyrusJSONResponse:
 async def update_bot(bot_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
     require_right(caller, MANAGE_INTEGRATIONS_AND_CATALOGS)
     body = await read_body(request, UpdateBotRequest)
-    # null means "leave as is" (several of these columns cannot be empty).
-    sent = body.model_dump(include=set(_UPDATABLE), exclude_none=True)
-    changes = {f: sent[k] for k, f in _UPDATABLE.items() if k in sent}
+    changes = bot_changes(body)
     if "name" in changes:
         changes["name"] = _check_name(changes["name"])
     state = api_state(request)
