@@ -1,6 +1,10 @@
 """Field updates checked against the task: find a field by id, code or name and convert a Python
 value to the wire value its type takes (spec 3.8, 3.9).
 
+Python conveniences (dates, bools, choice names, bare ids) are turned into wire values here; the
+result is then checked with the same per-type rules the platform applies
+(``protocol.field_values``), so a value this module lets through has the shape Pyrus takes.
+
 Pyrus lists every form field in a delivered task (values omitted while empty), so a bot can
 address and type-check any field without asking the API. A wrong reference or value raises
 :class:`FieldValueError` in the bot, before anything is sent.
@@ -15,6 +19,14 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from pyrus_bots.protocol.field_values import (
+    CHECKMARK_WORDS,
+    FLAG_WORDS,
+    READ_ONLY_TYPES,
+    WRITE_RULES,
+    WireValueError,
+    check_decimal_places,
+)
 from pyrus_bots.protocol.pyrus_json import format_date, format_datetime, format_time
 
 __all__ = ["FieldIndex", "FieldRef", "FieldSpec", "FieldValueError", "ReplyError", "convert_value"]
@@ -22,12 +34,9 @@ __all__ = ["FieldIndex", "FieldRef", "FieldSpec", "FieldValueError", "ReplyError
 FieldRef = int | str
 """A field is addressed by its id (int), its code or its name (str; code is tried first)."""
 
-READ_ONLY_TYPES = frozenset({"step", "status", "note", "creation_date", "author", "project"})
-
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME_RE = re.compile(r"^\d{2}:\d{2}$")
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-_FLAG_VALUES = frozenset({"none", "checked", "unchecked"})
 
 
 class ReplyError(ValueError):
@@ -50,7 +59,8 @@ class FieldSpec:
     choices: dict[str, int] = field(default_factory=dict)  # option text -> choice id
     choice_ids: set[int] = field(default_factory=set)
     all_choices_known: bool = False  # the template's option list came with the field
-    catalog_multiple: bool | None = None
+    catalog_multiple: bool | None = None  # info.multiple_choice (catalog or choice field)
+    decimal_places: int | None = None
 
     @property
     def label(self) -> str:
@@ -89,6 +99,8 @@ class FieldIndex:
         _collect_choices(spec, raw, info)
         if "multiple_choice" in info:
             spec.catalog_multiple = bool(info["multiple_choice"])
+        if isinstance(info.get("decimal_places"), int):
+            spec.decimal_places = info["decimal_places"]
         self._by_id[field_id] = spec
         if code:
             self._by_code.setdefault(code, spec)
@@ -255,7 +267,7 @@ def _time(spec: FieldSpec, value: Any) -> Any:
 def _checkmark(spec: FieldSpec, value: Any) -> Any:
     if isinstance(value, bool):
         return "checked" if value else "unchecked"
-    if value in ("checked", "unchecked"):
+    if value in CHECKMARK_WORDS:
         return value
     raise _fail(spec, "a bool (or 'checked'/'unchecked')", value)
 
@@ -265,7 +277,7 @@ def _flag(spec: FieldSpec, value: Any) -> Any:
         return "none"
     if isinstance(value, bool):
         return "checked" if value else "unchecked"
-    if value in _FLAG_VALUES:
+    if value in FLAG_WORDS:
         return value
     raise _fail(spec, "a bool, None or 'none'/'checked'/'unchecked'", value)
 
@@ -304,8 +316,6 @@ def _catalog(spec: FieldSpec, value: Any) -> Any:
             raise _fail(spec, "an item id or name, a list of them, or {'item_ids': [...]}", value)
         return dict(value)
     if isinstance(value, list | tuple):
-        if spec.catalog_multiple is False and len(value) > 1:
-            raise FieldValueError(f"field {spec.label} takes one catalog item, not {len(value)}")
         if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             return {"item_ids": list(value)}
         if all(isinstance(v, str) for v in value):
@@ -433,4 +443,53 @@ def convert_value(spec: FieldSpec, value: Any) -> Any:
     converter = _CONVERTERS.get(spec.type)
     if converter is None:  # a type this SDK does not know yet: send as given
         return value
-    return converter(spec, value)
+    wire = converter(spec, value)
+    try:
+        canonical = WRITE_RULES[spec.type](wire)
+        if spec.type in ("money", "number"):
+            check_decimal_places(spec.type, wire, spec.decimal_places)
+    except WireValueError as error:
+        if error.code == "too_many_decimal_places":
+            raise FieldValueError(f"field {spec.label} ({spec.type}) {error.why}") from None
+        raise _fail(spec, _EXPECTED[spec.type], value) from None
+    _check_choices(spec, canonical)
+    return wire
+
+
+_EXPECTED = {
+    "text": "a string",
+    "email": "a string",
+    "phone": "a string",
+    "money": "a finite number",
+    "number": "a finite number",
+    "date": "a date (datetime.date or 'YYYY-MM-DD')",
+    "due_date": "a date (datetime.date or 'YYYY-MM-DD')",
+    "due_date_time": "a date-time (datetime or 'YYYY-MM-DDThh:mm:ssZ')",
+    "time": "a time (datetime.time or 'HH:MM')",
+    "checkmark": "a bool (or 'checked'/'unchecked')",
+    "flag": "a bool, None or 'none'/'checked'/'unchecked'",
+    "multiple_choice": "a choice id, a name, a list of them or {'choice_ids': [...]}",
+    "catalog": "an item id or name, a list of them, or {'item_ids': [...]}",
+    "person": "a person id or e-mail",
+    "file": "files (upload guids, attachment ids or NewFile dicts)",
+    "form_link": "a task id or a list of task ids",
+    "table": "a list of rows ({'row_id': n, 'cells': [...]})",
+    "title": "a dict ({'checkmark'?, 'fields'?}) or a bool for its checkmark",
+}
+"""What each type takes, for the message when the shared wire rule refuses a converted value."""
+
+
+def _check_choices(spec: FieldSpec, canonical: Any) -> None:
+    """What the task tells about the field: its known choices and whether it takes several."""
+    if spec.type == "multiple_choice":
+        chosen = canonical.get("choice_ids", [])
+        for choice_id in chosen:
+            _choice_id(spec, choice_id)
+        what = "choice"
+    elif spec.type == "catalog":
+        chosen = canonical["item_ids"] or canonical["item_names"]
+        what = "catalog item"
+    else:
+        return
+    if spec.catalog_multiple is False and len(chosen) > 1:
+        raise FieldValueError(f"field {spec.label} takes one {what}, not {len(chosen)}")

@@ -53,10 +53,14 @@ from pyrus_bots.protocol.models.enums import FieldType
 from pyrus_bots.protocol.pyrus_json import format_date, format_datetime, parse_datetime
 
 __all__ = [
+    "CHECKMARK_WORDS",
     "FIELD_TYPES",
+    "FLAG_WORDS",
+    "MONEY_DECIMAL_PLACES",
     "READ_ONLY_TYPES",
     "WRITE_RULES",
     "WireValueError",
+    "check_decimal_places",
     "clears",
     "decimal_places",
     "is_int",
@@ -72,6 +76,9 @@ FIELD_TYPES = frozenset(t.value for t in FieldType)
 
 READ_ONLY_TYPES = frozenset({"step", "status", "note", "author", "project", "creation_date"})
 """Types whose value the task computes; a write to them is ignored, with or without a value."""
+
+MONEY_DECIMAL_PLACES = 2
+"""Money fields keep cents unless the template says otherwise."""
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME_RE = re.compile(r"^(\d{2}):(\d{2})(?::\d{2})?$")
@@ -138,6 +145,19 @@ def decimal_places(exact: Decimal) -> int:
     """Digits after the point, trailing zeros aside (``12.50`` has 1)."""
     exponent = exact.normalize().as_tuple().exponent
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def check_decimal_places(kind: str, value: Any, setting: int | None) -> None:
+    """Refuse a number/money value with more decimal places than the template's ``setting``
+    allows (money: :data:`MONEY_DECIMAL_PLACES` when the template says nothing)."""
+    limit = MONEY_DECIMAL_PLACES if setting is None and kind == "money" else setting
+    if limit is None:
+        return
+    places = decimal_places(parse_number(value))
+    if places > limit:
+        raise WireValueError(
+            f"allows {limit} decimal places, got {places}", "too_many_decimal_places"
+        )
 
 
 def wire_number(value: Any) -> int | float:

@@ -50,12 +50,12 @@ from typing import Any
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.field_values import (
     FIELD_TYPES,
+    MONEY_DECIMAL_PLACES,
     READ_ONLY_TYPES,
     WRITE_RULES,
     WireValueError,
+    check_decimal_places,
     clears,
-    decimal_places,
-    parse_number,
     wire_catalog,
     wire_duration,
     wire_file_ref,
@@ -83,9 +83,6 @@ __all__ = [
     "store_title",
     "store_value",
 ]
-
-MONEY_DECIMAL_PLACES = 2
-"""Money fields keep cents unless the template says otherwise."""
 
 
 def is_empty(stored: Any) -> bool:
@@ -117,16 +114,7 @@ def _checked(fdef: FieldDef, rule: Callable[[Any], Any], value: Any) -> Any:
 
 def _store_number(fdef: FieldDef, value: Any) -> Any:
     number = _checked(fdef, WRITE_RULES[fdef.type], value)
-    limit = fdef.decimal_places
-    if limit is None and fdef.type == "money":
-        limit = MONEY_DECIMAL_PLACES
-    if limit is not None:
-        places = decimal_places(parse_number(value))
-        if places > limit:
-            raise PyrusError(
-                "too_many_decimal_places",
-                f"field {fdef.id} allows {limit} decimal places, got {places}",
-            )
+    _checked(fdef, lambda v: check_decimal_places(fdef.type, v, fdef.decimal_places), value)
     return number
 
 
