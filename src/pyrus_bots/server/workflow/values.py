@@ -459,19 +459,18 @@ def read_field(
 
     Keys without a value are left out (``value`` while the field is empty).
     """
-    envelope: dict[str, Any] = {
+    value = read_value(
+        directory, form, fdef, stored, task=task, children=children, files_url=files_url
+    )
+    envelope: dict[str, Any] = {  # the key order of protocol.models.FormField
         "id": fdef.id,
         "type": fdef.type,
         "name": fdef.name,
         "code": fdef.code,
+        "value": value,
         "parent_id": fdef.parent_id,
         "row_id": row_id,
     }
-    value = read_value(
-        directory, form, fdef, stored, task=task, children=children, files_url=files_url
-    )
-    if value is not None and not (isinstance(value, list | str) and len(value) == 0):
-        envelope["value"] = value
     if fdef.type in ("due_date", "due_date_time") and isinstance(stored, Mapping):
         envelope["duration"] = stored.get("duration")
     cleaned: dict[str, Any] = omit_empty(envelope)
