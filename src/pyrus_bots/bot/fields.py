@@ -27,6 +27,7 @@ from pyrus_bots.protocol.field_values import (
     WireValueError,
     check_decimal_places,
 )
+from pyrus_bots.protocol.models.fields import written_value
 from pyrus_bots.protocol.pyrus_json import format_date, format_datetime, format_time
 
 __all__ = ["FieldIndex", "FieldRef", "FieldSpec", "FieldValueError", "ReplyError", "convert_value"]
@@ -443,7 +444,7 @@ def convert_value(spec: FieldSpec, value: Any) -> Any:
     converter = _CONVERTERS.get(spec.type)
     if converter is None:  # a type this SDK does not know yet: send as given
         return value
-    wire = converter(spec, value)
+    wire = converter(spec, written_value(value))  # a value read from a task is taken back
     try:
         canonical = WRITE_RULES[spec.type](wire)
         if spec.type in ("money", "number"):

@@ -11,7 +11,8 @@ why they differ, in one of three ways:
 - ``DIRECTORY``: only the platform knows the organisation (catalog items, people, files, table
   columns and title children of the form).
 
-Whenever the SDK accepts a value, the platform accepts what the SDK sends.
+Whenever the SDK accepts a value, the platform accepts what the SDK sends; and a value read from
+a task (``FormField.typed_value``) is written back by the SDK to the same stored value.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import pytest
 from pyrus_bots.bot.fields import FieldIndex, FieldValueError
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.field_values import FIELD_TYPES
-from pyrus_bots.server.workflow.render import render_form
+from pyrus_bots.protocol.models.task import TaskWithComments
+from pyrus_bots.server.workflow.render import render_form, render_task
 from pyrus_bots.server.workflow.state import Directory
 
 from .conftest import BOB, BOT, FORM, start
@@ -163,3 +165,24 @@ def test_every_field_type_has_a_case(directory: Directory) -> None:
     covered = {f.type for f in form.fields if f.id in ids}
     read_only = {"status", "step", "note", "author", "project", "creation_date"}
     assert covered | read_only == FIELD_TYPES
+
+
+WRITTEN = [case for case in CASES if case[4] == SAME and case[2] and case[3]]
+
+
+@pytest.mark.parametrize(("field_id", "value"), [case[:2] for case in WRITTEN])
+def test_a_value_read_from_the_task_is_written_back_unchanged(
+    directory: Directory, field_id: int, value: Any
+) -> None:
+    """platform stores -> render -> protocol model reads a typed value -> SDK writes it ->
+    platform stores the same."""
+    flow = start(directory)
+    flow.comment(BOT, field_updates=[{"id": field_id, "value": value}])
+    stored = flow.task.fields.get(field_id)
+    if stored is None:
+        return  # a value that clears the field: nothing to read
+    read = TaskWithComments.from_pyrus(render_task(directory, flow.task, flow.comments))
+    field = read.field(field_id)
+    assert field is not None
+    flow.comment(BOT, field_updates=[sdk_index(directory).update(field_id, field.typed_value())])
+    assert flow.task.fields.get(field_id) == stored
