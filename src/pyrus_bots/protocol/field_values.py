@@ -230,41 +230,43 @@ def wire_duration(entry: Mapping[str, Any]) -> int | None:
 # --- references ------------------------------------------------------------------------------
 
 
-def wire_multiple_choice(value: Any) -> dict[str, Any]:
+def _reference(value: Any, one: str, expected: str) -> Mapping[str, Any]:
+    """A reference object; a bare id stands for ``{one: id}``."""
     if is_int(value):
-        return {"choice_ids": [value]}
+        return {one: value}
     if not isinstance(value, Mapping):
-        raise WireValueError("expected {choice_ids}, {choice_id} or {choice_names}")
-    if value.get("choice_ids") is not None:
-        return {"choice_ids": _ids(value["choice_ids"], "choice_ids")}
-    if value.get("choice_id") is not None:
-        return {"choice_ids": _ids([value["choice_id"]], "choice_id")}
-    names = value.get("choice_names")
-    if names is None and value.get("choice_name") is not None:
-        names = [value["choice_name"]]
+        raise WireValueError(f"expected {expected}")
+    return value
+
+
+def _under(
+    value: Mapping[str, Any], many: str, one: str, check: Callable[[Any, str], list[Any]]
+) -> list[Any] | None:
+    """The list under ``many``, or ``[value[one]]``, checked; None when neither key is given."""
+    if value.get(many) is not None:
+        return check(value[many], many)
+    if value.get(one) is not None:
+        return check([value[one]], one)
+    return None
+
+
+def wire_multiple_choice(value: Any) -> dict[str, Any]:
+    ref = _reference(value, "choice_id", "{choice_ids}, {choice_id} or {choice_names}")
+    ids = _under(ref, "choice_ids", "choice_id", _ids)
+    if ids is not None:
+        return {"choice_ids": ids}
+    names = _under(ref, "choice_names", "choice_name", _names)
     if names is not None:
-        return {"choice_names": _names(names, "choice_names")}
+        return {"choice_names": names}
     return {"choice_ids": []}  # only attached fields, or nothing: no choice
 
 
 def wire_catalog(value: Any) -> dict[str, Any]:
-    if is_int(value):
-        value = {"item_id": value}
-    if not isinstance(value, Mapping):
-        raise WireValueError("expected {item_id}, {item_ids}, {item_name} or {item_names}")
-    ids: list[int] = []
-    if value.get("item_ids") is not None:
-        ids = _ids(value["item_ids"], "item_ids")
-    elif value.get("item_id") is not None:
-        ids = _ids([value["item_id"]], "item_id")
-    names: list[str] = []
-    if value.get("item_names") is not None:
-        if not isinstance(value["item_names"], list):
-            raise WireValueError("item_names must be a list")
-        names = _names(value["item_names"], "catalog item names")
-    elif value.get("item_name") is not None:
-        names = _names([value["item_name"]], "catalog item names")
-    return {"item_ids": ids, "item_names": names}
+    ref = _reference(value, "item_id", "{item_id}, {item_ids}, {item_name} or {item_names}")
+    return {
+        "item_ids": _under(ref, "item_ids", "item_id", _ids) or [],
+        "item_names": _under(ref, "item_names", "item_name", _names) or [],
+    }
 
 
 def wire_person(value: Any) -> dict[str, Any]:
@@ -313,15 +315,8 @@ def wire_files(value: Any) -> list[dict[str, Any]]:
 
 
 def wire_form_link(value: Any) -> dict[str, Any]:
-    if is_int(value):
-        value = {"task_id": value}
-    if not isinstance(value, Mapping):
-        raise WireValueError("expected {task_ids} or {task_id}")
-    ids: list[int] = []
-    if value.get("task_ids") is not None:
-        ids = _ids(value["task_ids"], "task_ids")
-    elif value.get("task_id") is not None:
-        ids = _ids([value["task_id"]], "task_id")
+    ref = _reference(value, "task_id", "{task_ids} or {task_id}")
+    ids = _under(ref, "task_ids", "task_id", _ids) or []
     if any(i <= 0 for i in ids):
         raise WireValueError("task ids are positive")
     return {"task_ids": ids}
