@@ -209,9 +209,13 @@ def _fail(spec: FieldSpec, expected: str, value: Any) -> FieldValueError:
     )
 
 
+def _refuse(spec: FieldSpec, value: Any) -> FieldValueError:
+    return _fail(spec, _EXPECTED[spec.type], value)
+
+
 def _text(spec: FieldSpec, value: Any) -> Any:
     if not isinstance(value, str):
-        raise _fail(spec, "a string", value)
+        raise _refuse(spec, value)
     if spec.type == "email" and value and "@" not in value:
         raise _fail(spec, "an e-mail address", value)
     return value
@@ -222,11 +226,9 @@ def _number(spec: FieldSpec, value: Any) -> Any:
         raise _fail(spec, "a number", value)
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise _fail(spec, "a finite number", value)
+            raise _refuse(spec, value)
         return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, float) and value != value:  # NaN
-        raise _fail(spec, "a finite number", value)
-    return value
+    return value  # NaN and infinities are refused by the wire rule
 
 
 def _date(spec: FieldSpec, value: Any) -> Any:
@@ -240,7 +242,7 @@ def _date(spec: FieldSpec, value: Any) -> Any:
         except ValueError:
             raise _fail(spec, "a real calendar date", value) from None
         return value
-    raise _fail(spec, "a date (datetime.date or 'YYYY-MM-DD')", value)
+    raise _refuse(spec, value)
 
 
 def _datetime(spec: FieldSpec, value: Any) -> Any:
@@ -252,17 +254,15 @@ def _datetime(spec: FieldSpec, value: Any) -> Any:
         except ValueError:
             raise _fail(spec, "a real date-time", value) from None
         return value
-    raise _fail(spec, "a date-time (datetime or 'YYYY-MM-DDThh:mm:ssZ')", value)
+    raise _refuse(spec, value)
 
 
 def _time(spec: FieldSpec, value: Any) -> Any:
     if isinstance(value, time):
         return format_time(value)
     if isinstance(value, str) and _TIME_RE.match(value):
-        hours, minutes = int(value[:2]), int(value[3:])
-        if hours < 24 and minutes < 60:
-            return value
-    raise _fail(spec, "a time (datetime.time or 'HH:MM')", value)
+        return value  # the wire rule checks the hour and the minute
+    raise _refuse(spec, value)
 
 
 def _checkmark(spec: FieldSpec, value: Any) -> Any:
@@ -270,7 +270,7 @@ def _checkmark(spec: FieldSpec, value: Any) -> Any:
         return "checked" if value else "unchecked"
     if value in CHECKMARK_WORDS:
         return value
-    raise _fail(spec, "a bool (or 'checked'/'unchecked')", value)
+    raise _refuse(spec, value)
 
 
 def _flag(spec: FieldSpec, value: Any) -> Any:
@@ -280,7 +280,7 @@ def _flag(spec: FieldSpec, value: Any) -> Any:
         return "checked" if value else "unchecked"
     if value in FLAG_WORDS:
         return value
-    raise _fail(spec, "a bool, None or 'none'/'checked'/'unchecked'", value)
+    raise _refuse(spec, value)
 
 
 def _choice_id(spec: FieldSpec, item: Any) -> int:
@@ -305,7 +305,7 @@ def _choice_id(spec: FieldSpec, item: Any) -> int:
 def _multiple_choice(spec: FieldSpec, value: Any) -> Any:
     if isinstance(value, Mapping):
         if not ("choice_ids" in value or "choice_id" in value):
-            raise _fail(spec, "a choice id, a name, a list of them or {'choice_ids': [...]}", value)
+            raise _refuse(spec, value)
         return dict(value)
     items = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
     return {"choice_ids": [_choice_id(spec, item) for item in items]}
@@ -314,7 +314,7 @@ def _multiple_choice(spec: FieldSpec, value: Any) -> Any:
 def _catalog(spec: FieldSpec, value: Any) -> Any:
     if isinstance(value, Mapping):
         if not {"item_id", "item_ids", "item_name", "item_names"} & set(value):
-            raise _fail(spec, "an item id or name, a list of them, or {'item_ids': [...]}", value)
+            raise _refuse(spec, value)
         return dict(value)
     if isinstance(value, list | tuple):
         if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
@@ -360,7 +360,7 @@ def _person(spec: FieldSpec, value: Any) -> Any:
     try:
         return person_identity(value)
     except ReplyError:
-        raise _fail(spec, "a person id or e-mail", value) from None
+        raise _refuse(spec, value) from None
 
 
 def new_file(value: Any) -> Any:
@@ -387,7 +387,7 @@ def _file(spec: FieldSpec, value: Any) -> Any:
     try:
         return [new_file(item) for item in items]
     except ReplyError:
-        raise _fail(spec, "files (upload guids, attachment ids or NewFile dicts)", value) from None
+        raise _refuse(spec, value) from None
 
 
 def _form_link(spec: FieldSpec, value: Any) -> Any:
@@ -396,13 +396,13 @@ def _form_link(spec: FieldSpec, value: Any) -> Any:
     items = list(value) if isinstance(value, list | tuple) else [value]
     if items and all(isinstance(v, int) and not isinstance(v, bool) for v in items):
         return {"task_ids": items}
-    raise _fail(spec, "a task id or a list of task ids", value)
+    raise _refuse(spec, value)
 
 
 def _table(spec: FieldSpec, value: Any) -> Any:
     if isinstance(value, list | tuple) and all(isinstance(row, Mapping) for row in value):
         return [dict(row) for row in value]
-    raise _fail(spec, "a list of rows ({'row_id': n, 'cells': [...]})", value)
+    raise _refuse(spec, value)
 
 
 def _title(spec: FieldSpec, value: Any) -> Any:
@@ -410,7 +410,7 @@ def _title(spec: FieldSpec, value: Any) -> Any:
         return {"checkmark": "checked" if value else "unchecked"}
     if isinstance(value, Mapping):
         return dict(value)
-    raise _fail(spec, "a dict ({'checkmark'?, 'fields'?}) or a bool for its checkmark", value)
+    raise _refuse(spec, value)
 
 
 _CONVERTERS = {
@@ -452,7 +452,7 @@ def convert_value(spec: FieldSpec, value: Any) -> Any:
     except WireValueError as error:
         if error.code == "too_many_decimal_places":
             raise FieldValueError(f"field {spec.label} ({spec.type}) {error.why}") from None
-        raise _fail(spec, _EXPECTED[spec.type], value) from None
+        raise _refuse(spec, value) from None
     _check_choices(spec, canonical)
     return wire
 
