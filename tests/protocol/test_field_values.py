@@ -15,9 +15,9 @@ from pyrus_bots.protocol.field_values import (
     READ_ONLY_TYPES,
     WRITE_RULES,
     WireValueError,
-    check_decimal_places,
     clears,
     wire_duration,
+    wire_number,
     wire_value,
 )
 from pyrus_bots.protocol.models.enums import FieldType
@@ -99,10 +99,11 @@ def test_clearing_duration_and_decimal_places() -> None:
     with pytest.raises(WireValueError, match="negative") as caught:
         wire_duration({"duration": -1})
     assert caught.value.code == "negative_duration"
-    check_decimal_places("money", "1.20", None)
-    check_decimal_places("number", 1.2345, None)
+    assert wire_number("1.20", "money") == 1.2
+    assert wire_number(1.2345) == 1.2345
     with pytest.raises(WireValueError) as caught:
-        check_decimal_places("money", 1.234, None)
+        wire_number(1.234, "money")
     assert caught.value.code == "too_many_decimal_places"
     with pytest.raises(WireValueError):
-        check_decimal_places("number", 1.5, 0)
+        wire_number(1.5, "number", 0)
+    assert wire_number(3, "number", 0) == 3

@@ -25,7 +25,7 @@ from pyrus_bots.protocol.field_values import (
     READ_ONLY_TYPES,
     WRITE_RULES,
     WireValueError,
-    check_decimal_places,
+    wire_number,
 )
 from pyrus_bots.protocol.models.fields import written_value
 from pyrus_bots.protocol.pyrus_json import format_date, format_datetime, format_time
@@ -446,9 +446,10 @@ def convert_value(spec: FieldSpec, value: Any) -> Any:
         return value
     wire = converter(spec, written_value(value))  # a value read from a task is taken back
     try:
-        canonical = WRITE_RULES[spec.type](wire)
         if spec.type in ("money", "number"):
-            check_decimal_places(spec.type, wire, spec.decimal_places)
+            canonical = wire_number(wire, spec.type, spec.decimal_places)
+        else:
+            canonical = WRITE_RULES[spec.type](wire)
     except WireValueError as error:
         if error.code == "too_many_decimal_places":
             raise FieldValueError(f"field {spec.label} ({spec.type}) {error.why}") from None

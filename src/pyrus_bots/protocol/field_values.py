@@ -60,7 +60,6 @@ __all__ = [
     "READ_ONLY_TYPES",
     "WRITE_RULES",
     "WireValueError",
-    "check_decimal_places",
     "clears",
     "decimal_places",
     "is_int",
@@ -147,29 +146,29 @@ def decimal_places(exact: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def check_decimal_places(kind: str, value: Any, setting: int | None) -> None:
-    """Refuse a number/money value with more decimal places than the template's ``setting``
-    allows (money: :data:`MONEY_DECIMAL_PLACES` when the template says nothing)."""
+def wire_number(value: Any, kind: str = "number", setting: int | None = None) -> int | float:
+    """A number/money value; more decimal places than the template's ``setting`` allows are
+    ``too_many_decimal_places`` (money: :data:`MONEY_DECIMAL_PLACES` unless the template says
+    otherwise; a number without a setting takes any)."""
+    exact = parse_number(value)
     limit = MONEY_DECIMAL_PLACES if setting is None and kind == "money" else setting
-    if limit is None:
-        return
-    places = decimal_places(parse_number(value))
-    if places > limit:
+    places = 0 if is_int(value) else decimal_places(exact)
+    if limit is not None and places > limit:
         raise WireValueError(
             f"allows {limit} decimal places, got {places}", "too_many_decimal_places"
         )
-
-
-def wire_number(value: Any) -> int | float:
-    exact = parse_number(value)
     if is_int(value):
         return int(value)
-    if decimal_places(exact) == 0 and abs(exact) < 2**53:
+    if places == 0 and abs(exact) < 2**53:
         return int(exact)
     number = float(exact)
     if math.isinf(number):
         raise WireValueError("number out of range")
     return number
+
+
+def _wire_money(value: Any) -> int | float:
+    return wire_number(value, "money")
 
 
 def wire_date(value: Any) -> str:
@@ -356,7 +355,7 @@ WRITE_RULES: dict[str, Callable[[Any], Any]] = {
     "text": wire_text,
     "email": wire_text,
     "phone": wire_text,
-    "money": wire_number,
+    "money": _wire_money,
     "number": wire_number,
     "date": wire_date,
     "due_date": wire_date,

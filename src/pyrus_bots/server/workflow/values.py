@@ -54,14 +54,13 @@ from pyrus_bots.protocol.field_values import (
     READ_ONLY_TYPES,
     WRITE_RULES,
     WireValueError,
-    check_decimal_places,
-    clears,
     wire_catalog,
     wire_duration,
     wire_file_ref,
     wire_files,
     wire_form_link,
     wire_multiple_choice,
+    wire_number,
     wire_person,
     wire_table,
     wire_title,
@@ -113,9 +112,10 @@ def _checked(fdef: FieldDef, rule: Callable[[Any], Any], value: Any) -> Any:
 
 
 def _store_number(fdef: FieldDef, value: Any) -> Any:
-    number = _checked(fdef, WRITE_RULES[fdef.type], value)
-    _checked(fdef, lambda v: check_decimal_places(fdef.type, v, fdef.decimal_places), value)
-    return number
+    try:
+        return wire_number(value, fdef.type, fdef.decimal_places)
+    except WireValueError as error:
+        raise _bad(fdef, error.why, error.code) from None
 
 
 def _store_due(fdef: FieldDef, value: Any, entry: Mapping[str, Any], current: Any) -> Any:
@@ -294,8 +294,8 @@ def store_value(
     """
     value = entry.get("value")
     kind = fdef.type
-    if clears(kind, value):
-        return None
+    if value is None or (isinstance(value, str | list) and len(value) == 0 and kind != "table"):
+        return None  # protocol.field_values.clears, inline on this hot path
     if kind in ("money", "number"):
         return _store_number(fdef, value)
     if kind in ("due_date", "due_date_time"):
