@@ -100,22 +100,15 @@ def _bad(fdef: FieldDef, why: str, code: str = "invalid_value_format") -> PyrusE
     return PyrusError(code, f"field {fdef.id} ({fdef.type}): {why}")
 
 
-def _checked(fdef: FieldDef, rule: Callable[[Any], Any], value: Any) -> Any:
-    """``rule(value)`` (a wire rule), its error worded for this field."""
+def _checked(fdef: FieldDef, rule: Callable[..., Any], value: Any, *more: Any) -> Any:
+    """``rule(value, *more)`` (a wire rule), its error worded for this field."""
     try:
-        return rule(value)
+        return rule(value, *more)
     except WireValueError as error:
         raise _bad(fdef, error.why, error.code) from None
 
 
 # --- write -> stored: the wire rules of protocol.field_values plus the directory --------------
-
-
-def _store_number(fdef: FieldDef, value: Any) -> Any:
-    try:
-        return wire_number(value, fdef.type, fdef.decimal_places)
-    except WireValueError as error:
-        raise _bad(fdef, error.why, error.code) from None
 
 
 def _store_due(fdef: FieldDef, value: Any, entry: Mapping[str, Any], current: Any) -> Any:
@@ -297,7 +290,7 @@ def store_value(
     if value is None or (isinstance(value, str | list) and len(value) == 0 and kind != "table"):
         return None  # protocol.field_values.clears, inline on this hot path
     if kind in ("money", "number"):
-        return _store_number(fdef, value)
+        return _checked(fdef, wire_number, value, kind, fdef.decimal_places)
     if kind in ("due_date", "due_date_time"):
         return _store_due(fdef, value, entry, current)
     if kind == "catalog":
