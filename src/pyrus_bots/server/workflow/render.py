@@ -3,6 +3,11 @@
 Every result went through ``omit_empty``: no key holds ``null`` or an empty value (the official
 Python client crashes on nulls). Date-times are ``YYYY-MM-DDThh:mm:ssZ``, dates ``YYYY-MM-DD``.
 
+This is the fast writer of what ``protocol.models`` describe (``TaskWithComments``,
+``TaskComment``, ``FormField``, ``Person``, ``File``): the same keys, in the models' order, so
+that a model parsing a rendered task writes the same bytes back; ``test_render_model`` checks it
+for every field type and comment kind.
+
 Choices for what Pyrus leaves open:
 
 - A form task's ``text`` is the text given at creation, else the form's name.
