@@ -2,6 +2,8 @@
 
 ``FormField.value`` stays the raw JSON value, so building a task costs no per-type work;
 :meth:`FormField.typed_value` turns it into a Python value (or a value model) on demand.
+What a write of each type takes is ``protocol.field_values`` (shared by the SDK and the
+platform); :func:`written_value` turns a typed value back into that write form.
 """
 
 from __future__ import annotations
