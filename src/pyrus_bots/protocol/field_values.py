@@ -107,7 +107,9 @@ def clears(kind: str, value: Any) -> bool:
 
 
 def _ids(value: Any, what: str) -> list[int]:
-    if not isinstance(value, list) or not all(is_int(v) for v in value):
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
         raise WireValueError(f"{what} must be a list of integers")
     return list(dict.fromkeys(value))
 
@@ -152,12 +154,13 @@ def wire_number(value: Any, kind: str = "number", setting: int | None = None) ->
     otherwise; a number without a setting takes any)."""
     exact = parse_number(value)
     limit = MONEY_DECIMAL_PLACES if setting is None and kind == "money" else setting
-    places = 0 if is_int(value) else decimal_places(exact)
+    integral = is_int(value)
+    places = 0 if integral else decimal_places(exact)
     if limit is not None and places > limit:
         raise WireValueError(
             f"allows {limit} decimal places, got {places}", "too_many_decimal_places"
         )
-    if is_int(value):
+    if integral:
         return int(value)
     if places == 0 and abs(exact) < 2**53:
         return int(exact)
