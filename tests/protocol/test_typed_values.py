@@ -20,7 +20,10 @@ from pyrus_bots.protocol import (
     TableRow,
     TitleValue,
     WebhookPayload,
+    pyrus_json,
 )
+from pyrus_bots.protocol.field_values import READ_ONLY_TYPES, WRITE_RULES
+from pyrus_bots.protocol.models.fields import written_value
 
 
 @pytest.fixture
@@ -168,3 +171,19 @@ def test_values_already_typed_pass_through() -> None:
     assert FormField(type="person", value=person).typed_value() is person
     due = FormField(type="due_date", value=date(2024, 1, 2), duration=15).due_value()
     assert due == DueDateValue(due_date=date(2024, 1, 2), duration=15)
+
+
+def test_every_typed_value_has_a_write_form_the_wire_rules_accept(payload: WebhookPayload) -> None:
+    """Reading (``typed_value``) and writing (``field_values``) describe the same values: what
+    is read, turned into its write form (``written_value``), is a valid write of its type."""
+    checked = set()
+    for field in payload.task.fields_flat():
+        kind = str(field.type)
+        if field.value is None or kind in READ_ONLY_TYPES:
+            continue
+        written = written_value(field.typed_value())
+        if kind in ("date", "due_date", "due_date_time", "time"):
+            written = pyrus_json.to_jsonable(written)
+        WRITE_RULES[kind](written)
+        checked.add(kind)
+    assert checked == set(WRITE_RULES)

@@ -1,6 +1,10 @@
 """Field updates checked against the task: find a field by id, code or name and convert a Python
 value to the wire value its type takes (spec 3.8, 3.9).
 
+Python conveniences (dates, bools, choice names, bare ids) are turned into wire values here; the
+result is then checked with the same per-type rules the platform applies
+(``protocol.field_values``), so a value this module lets through has the shape Pyrus takes.
+
 Pyrus lists every form field in a delivered task (values omitted while empty), so a bot can
 address and type-check any field without asking the API. A wrong reference or value raises
 :class:`FieldValueError` in the bot, before anything is sent.
@@ -15,6 +19,15 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from pyrus_bots.protocol.field_values import (
+    CHECKMARK_WORDS,
+    FLAG_WORDS,
+    READ_ONLY_TYPES,
+    WRITE_RULES,
+    WireValueError,
+    wire_number,
+)
+from pyrus_bots.protocol.models.fields import written_value
 from pyrus_bots.protocol.pyrus_json import format_date, format_datetime, format_time
 
 __all__ = ["FieldIndex", "FieldRef", "FieldSpec", "FieldValueError", "ReplyError", "convert_value"]
@@ -22,12 +35,9 @@ __all__ = ["FieldIndex", "FieldRef", "FieldSpec", "FieldValueError", "ReplyError
 FieldRef = int | str
 """A field is addressed by its id (int), its code or its name (str; code is tried first)."""
 
-READ_ONLY_TYPES = frozenset({"step", "status", "note", "creation_date", "author", "project"})
-
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME_RE = re.compile(r"^\d{2}:\d{2}$")
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-_FLAG_VALUES = frozenset({"none", "checked", "unchecked"})
 
 
 class ReplyError(ValueError):
@@ -50,7 +60,8 @@ class FieldSpec:
     choices: dict[str, int] = field(default_factory=dict)  # option text -> choice id
     choice_ids: set[int] = field(default_factory=set)
     all_choices_known: bool = False  # the template's option list came with the field
-    catalog_multiple: bool | None = None
+    catalog_multiple: bool | None = None  # info.multiple_choice (catalog or choice field)
+    decimal_places: int | None = None
 
     @property
     def label(self) -> str:
@@ -89,6 +100,8 @@ class FieldIndex:
         _collect_choices(spec, raw, info)
         if "multiple_choice" in info:
             spec.catalog_multiple = bool(info["multiple_choice"])
+        if isinstance(info.get("decimal_places"), int):
+            spec.decimal_places = info["decimal_places"]
         self._by_id[field_id] = spec
         if code:
             self._by_code.setdefault(code, spec)
@@ -196,9 +209,13 @@ def _fail(spec: FieldSpec, expected: str, value: Any) -> FieldValueError:
     )
 
 
+def _refuse(spec: FieldSpec, value: Any) -> FieldValueError:
+    return _fail(spec, _EXPECTED[spec.type], value)
+
+
 def _text(spec: FieldSpec, value: Any) -> Any:
     if not isinstance(value, str):
-        raise _fail(spec, "a string", value)
+        raise _refuse(spec, value)
     if spec.type == "email" and value and "@" not in value:
         raise _fail(spec, "an e-mail address", value)
     return value
@@ -209,11 +226,9 @@ def _number(spec: FieldSpec, value: Any) -> Any:
         raise _fail(spec, "a number", value)
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise _fail(spec, "a finite number", value)
+            raise _refuse(spec, value)
         return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, float) and value != value:  # NaN
-        raise _fail(spec, "a finite number", value)
-    return value
+    return value  # NaN and infinities are refused by the wire rule
 
 
 def _date(spec: FieldSpec, value: Any) -> Any:
@@ -227,7 +242,7 @@ def _date(spec: FieldSpec, value: Any) -> Any:
         except ValueError:
             raise _fail(spec, "a real calendar date", value) from None
         return value
-    raise _fail(spec, "a date (datetime.date or 'YYYY-MM-DD')", value)
+    raise _refuse(spec, value)
 
 
 def _datetime(spec: FieldSpec, value: Any) -> Any:
@@ -239,25 +254,23 @@ def _datetime(spec: FieldSpec, value: Any) -> Any:
         except ValueError:
             raise _fail(spec, "a real date-time", value) from None
         return value
-    raise _fail(spec, "a date-time (datetime or 'YYYY-MM-DDThh:mm:ssZ')", value)
+    raise _refuse(spec, value)
 
 
 def _time(spec: FieldSpec, value: Any) -> Any:
     if isinstance(value, time):
         return format_time(value)
     if isinstance(value, str) and _TIME_RE.match(value):
-        hours, minutes = int(value[:2]), int(value[3:])
-        if hours < 24 and minutes < 60:
-            return value
-    raise _fail(spec, "a time (datetime.time or 'HH:MM')", value)
+        return value  # the wire rule checks the hour and the minute
+    raise _refuse(spec, value)
 
 
 def _checkmark(spec: FieldSpec, value: Any) -> Any:
     if isinstance(value, bool):
         return "checked" if value else "unchecked"
-    if value in ("checked", "unchecked"):
+    if value in CHECKMARK_WORDS:
         return value
-    raise _fail(spec, "a bool (or 'checked'/'unchecked')", value)
+    raise _refuse(spec, value)
 
 
 def _flag(spec: FieldSpec, value: Any) -> Any:
@@ -265,9 +278,9 @@ def _flag(spec: FieldSpec, value: Any) -> Any:
         return "none"
     if isinstance(value, bool):
         return "checked" if value else "unchecked"
-    if value in _FLAG_VALUES:
+    if value in FLAG_WORDS:
         return value
-    raise _fail(spec, "a bool, None or 'none'/'checked'/'unchecked'", value)
+    raise _refuse(spec, value)
 
 
 def _choice_id(spec: FieldSpec, item: Any) -> int:
@@ -292,7 +305,7 @@ def _choice_id(spec: FieldSpec, item: Any) -> int:
 def _multiple_choice(spec: FieldSpec, value: Any) -> Any:
     if isinstance(value, Mapping):
         if not ("choice_ids" in value or "choice_id" in value):
-            raise _fail(spec, "a choice id, a name, a list of them or {'choice_ids': [...]}", value)
+            raise _refuse(spec, value)
         return dict(value)
     items = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
     return {"choice_ids": [_choice_id(spec, item) for item in items]}
@@ -301,11 +314,9 @@ def _multiple_choice(spec: FieldSpec, value: Any) -> Any:
 def _catalog(spec: FieldSpec, value: Any) -> Any:
     if isinstance(value, Mapping):
         if not {"item_id", "item_ids", "item_name", "item_names"} & set(value):
-            raise _fail(spec, "an item id or name, a list of them, or {'item_ids': [...]}", value)
+            raise _refuse(spec, value)
         return dict(value)
     if isinstance(value, list | tuple):
-        if spec.catalog_multiple is False and len(value) > 1:
-            raise FieldValueError(f"field {spec.label} takes one catalog item, not {len(value)}")
         if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             return {"item_ids": list(value)}
         if all(isinstance(v, str) for v in value):
@@ -349,7 +360,7 @@ def _person(spec: FieldSpec, value: Any) -> Any:
     try:
         return person_identity(value)
     except ReplyError:
-        raise _fail(spec, "a person id or e-mail", value) from None
+        raise _refuse(spec, value) from None
 
 
 def new_file(value: Any) -> Any:
@@ -376,7 +387,7 @@ def _file(spec: FieldSpec, value: Any) -> Any:
     try:
         return [new_file(item) for item in items]
     except ReplyError:
-        raise _fail(spec, "files (upload guids, attachment ids or NewFile dicts)", value) from None
+        raise _refuse(spec, value) from None
 
 
 def _form_link(spec: FieldSpec, value: Any) -> Any:
@@ -385,13 +396,13 @@ def _form_link(spec: FieldSpec, value: Any) -> Any:
     items = list(value) if isinstance(value, list | tuple) else [value]
     if items and all(isinstance(v, int) and not isinstance(v, bool) for v in items):
         return {"task_ids": items}
-    raise _fail(spec, "a task id or a list of task ids", value)
+    raise _refuse(spec, value)
 
 
 def _table(spec: FieldSpec, value: Any) -> Any:
     if isinstance(value, list | tuple) and all(isinstance(row, Mapping) for row in value):
         return [dict(row) for row in value]
-    raise _fail(spec, "a list of rows ({'row_id': n, 'cells': [...]})", value)
+    raise _refuse(spec, value)
 
 
 def _title(spec: FieldSpec, value: Any) -> Any:
@@ -399,7 +410,7 @@ def _title(spec: FieldSpec, value: Any) -> Any:
         return {"checkmark": "checked" if value else "unchecked"}
     if isinstance(value, Mapping):
         return dict(value)
-    raise _fail(spec, "a dict ({'checkmark'?, 'fields'?}) or a bool for its checkmark", value)
+    raise _refuse(spec, value)
 
 
 _CONVERTERS = {
@@ -433,4 +444,54 @@ def convert_value(spec: FieldSpec, value: Any) -> Any:
     converter = _CONVERTERS.get(spec.type)
     if converter is None:  # a type this SDK does not know yet: send as given
         return value
-    return converter(spec, value)
+    wire = converter(spec, written_value(value))  # a value read from a task is taken back
+    try:
+        if spec.type in ("money", "number"):
+            canonical = wire_number(wire, spec.type, spec.decimal_places)
+        else:
+            canonical = WRITE_RULES[spec.type](wire)
+    except WireValueError as error:
+        if error.code == "too_many_decimal_places":
+            raise FieldValueError(f"field {spec.label} ({spec.type}) {error.why}") from None
+        raise _refuse(spec, value) from None
+    _check_choices(spec, canonical)
+    return wire
+
+
+_EXPECTED = {
+    "text": "a string",
+    "email": "a string",
+    "phone": "a string",
+    "money": "a finite number",
+    "number": "a finite number",
+    "date": "a date (datetime.date or 'YYYY-MM-DD')",
+    "due_date": "a date (datetime.date or 'YYYY-MM-DD')",
+    "due_date_time": "a date-time (datetime or 'YYYY-MM-DDThh:mm:ssZ')",
+    "time": "a time (datetime.time or 'HH:MM')",
+    "checkmark": "a bool (or 'checked'/'unchecked')",
+    "flag": "a bool, None or 'none'/'checked'/'unchecked'",
+    "multiple_choice": "a choice id, a name, a list of them or {'choice_ids': [...]}",
+    "catalog": "an item id or name, a list of them, or {'item_ids': [...]}",
+    "person": "a person id or e-mail",
+    "file": "files (upload guids, attachment ids or NewFile dicts)",
+    "form_link": "a task id or a list of task ids",
+    "table": "a list of rows ({'row_id': n, 'cells': [...]})",
+    "title": "a dict ({'checkmark'?, 'fields'?}) or a bool for its checkmark",
+}
+"""What each type takes, for the message when the shared wire rule refuses a converted value."""
+
+
+def _check_choices(spec: FieldSpec, canonical: Any) -> None:
+    """What the task tells about the field: its known choices and whether it takes several."""
+    if spec.type == "multiple_choice":
+        chosen = canonical.get("choice_ids", [])
+        for choice_id in chosen:
+            _choice_id(spec, choice_id)
+        what = "choice"
+    elif spec.type == "catalog":
+        chosen = canonical["item_ids"] or canonical["item_names"]
+        what = "catalog item"
+    else:
+        return
+    if spec.catalog_multiple is False and len(chosen) > 1:
+        raise FieldValueError(f"field {spec.label} takes one {what}, not {len(chosen)}")

@@ -225,3 +225,20 @@ def test_edit_own_comment(shared_server: RunningServer) -> None:
         403,
         "access_denied",
     )
+
+
+def test_served_task_bytes_are_what_the_protocol_model_writes(
+    shared_server: RunningServer,
+) -> None:
+    """GET /v4/tasks/{id} and the register, as served: the protocol models parse the body and
+    write the same bytes back (the renderer's keys and spellings are the model's)."""
+    from pyrus_bots.protocol.models.responses import FormRegisterResponse, TaskResponse
+
+    bob = person_client(shared_server, BOB)
+    task = new_form_task(bob, fields=[{"id": 1, "value": "Desk"}, {"code": "u_amount", "value": 5}])
+    bob.post(f"/v4/tasks/{task['id']}/comments", json={"text": "x", "spent_minutes": 3})
+    served = bob.get(f"/v4/tasks/{task['id']}")
+    assert TaskResponse.from_json(served.content).to_json() == served.content
+    register = bob.get(f"/v4/forms/{FORM_ID}/register")
+    assert register.status_code == 200, register.text
+    assert FormRegisterResponse.from_json(register.content).to_json() == register.content

@@ -2,6 +2,8 @@
 
 ``FormField.value`` stays the raw JSON value, so building a task costs no per-type work;
 :meth:`FormField.typed_value` turns it into a Python value (or a value model) on demand.
+What a write of each type takes is ``protocol.field_values`` (shared by the SDK and the
+platform); :func:`written_value` turns a typed value back into that write form.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "TableRow",
     "TitleValue",
     "iter_nested_fields",
+    "written_value",
 ]
 
 FieldTypeName = Annotated[FieldType | str, Field(union_mode="left_to_right")]
@@ -322,6 +325,30 @@ _CONVERTERS: dict[FieldType, Callable[[Any], Any]] = {
     FieldType.FORM_LINK: FormLinkValue.model_validate,
     FieldType.PROJECT: ProjectValue.model_validate,
 }
+
+
+def written_value(typed: Any) -> Any:
+    """The write form (spec 3.8) of a value read with :meth:`FormField.typed_value`, so that a
+    value read from a task can be written back as it is: value models become the ids a write
+    takes, a File its attachment id, a Person its identity; other values are returned unchanged."""
+    if isinstance(typed, list):
+        return [written_value(item) for item in typed]
+    if not isinstance(typed, PyrusModel):
+        return typed
+    if isinstance(typed, MultipleChoiceValue):
+        return {"choice_ids": typed.selected_ids()}
+    if isinstance(typed, CatalogValue):
+        return {"item_ids": typed.selected_ids()}
+    if isinstance(typed, FormLinkValue):
+        return {"task_ids": typed.task_ids or ([typed.task_id] if typed.task_id else [])}
+    if isinstance(typed, File) and typed.id is not None:
+        return {"attachment_id": typed.id}
+    if isinstance(typed, Person):
+        return typed.identity().to_pyrus()
+    if isinstance(typed, TitleValue | TableRow):
+        return typed.to_pyrus()
+    return typed
+
 
 for _model in (MultipleChoiceValue, TitleValue, TableRow, Project, ChoiceOption, FormFieldInfo):
     _model.model_rebuild()

@@ -3,6 +3,11 @@
 Every result went through ``omit_empty``: no key holds ``null`` or an empty value (the official
 Python client crashes on nulls). Date-times are ``YYYY-MM-DDThh:mm:ssZ``, dates ``YYYY-MM-DD``.
 
+This is the fast writer of what ``protocol.models`` describe (``TaskWithComments``,
+``TaskComment``, ``FormField``, ``Person``, ``File``): the same keys, in the models' order, so
+that a model parsing a rendered task writes the same bytes back; ``test_render_model`` checks it
+for every field type and comment kind.
+
 Choices for what Pyrus leaves open:
 
 - A form task's ``text`` is the text given at creation, else the form's name.
@@ -26,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.comment import TaskComment
 from pyrus_bots.protocol.pyrus_json import format_date, format_datetime, omit_empty
 from pyrus_bots.server.workflow.addressing import table_columns, title_children
 from pyrus_bots.server.workflow.entities import (
@@ -269,8 +275,8 @@ def render_comment(
                         "type": fdef.type,
                         "name": fdef.name,
                         "code": fdef.code,
-                        "parent_id": fdef.parent_id,
                         "value": update.get("value"),
+                        "parent_id": fdef.parent_id,
                     }
                 )
                 continue
@@ -280,8 +286,17 @@ def render_comment(
                 )
             )
         out["field_updates"] = updates
-    cleaned: dict[str, Any] = omit_empty(out)
+    # stored bodies keep request order; Pyrus JSON follows the protocol model's key order
+    ordered = dict(sorted(out.items(), key=_comment_key_rank))
+    cleaned: dict[str, Any] = omit_empty(ordered)
     return cleaned
+
+
+_COMMENT_KEY_RANK = {name: rank for rank, name in enumerate(TaskComment.model_fields)}
+
+
+def _comment_key_rank(item: tuple[str, Any]) -> int:
+    return _COMMENT_KEY_RANK.get(item[0], len(_COMMENT_KEY_RANK))
 
 
 def _steps(form: FormDef, task: TaskState, now: datetime) -> list[dict[str, Any]]:
@@ -322,52 +337,11 @@ def render_task(
     text = task.text
     if form is not None and not text and not task.formatted_text:
         text = form.name
-    out: dict[str, Any] = {
-        "id": task.id,
-        "text": text,
-        "formatted_text": task.formatted_text,
-        "subject": task.subject,
-        "create_date": format_datetime(task.create_date),
-        "last_modified_date": format_datetime(task.last_modified_date),
-        "close_date": format_datetime(task.close_date) if task.close_date else None,
-        "author": render_person_ref(directory, task.author_id),
-        "responsible": (
-            render_person_ref(directory, task.responsible_id)
-            if task.responsible_id is not None
-            else None
-        ),
-        "participants": [render_person_ref(directory, p) for p in task.participant_ids],
-        "due_date": format_date(task.due_date) if task.due_date else None,
-        "due": format_datetime(task.due) if task.due else None,
-        "duration": task.duration,
-        "scheduled_date": format_date(task.scheduled_date) if task.scheduled_date else None,
-        "scheduled_datetime_utc": (
-            format_datetime(task.scheduled_datetime_utc) if task.scheduled_datetime_utc else None
-        ),
-        "is_closed": task.is_closed,
-        "list_ids": list(task.list_ids),
-        "linked_task_ids": list(task.linked_task_ids),
-        "parent_task_id": task.parent_task_id,
-        "subscribers": [
-            {"person": render_person_ref(directory, s.person_id), "approval_choice": s.choice}
-            for s in task.subscribers
-        ],
-        "approvals": [
-            [_approval(directory, a, step) for a in entries]
-            for step, entries in enumerate(task.approvals, start=1)
-        ],
-        "attachments": [
-            render_file(directory.files_by_id[i], files_url)
-            for i in task.attachment_ids
-            if i in directory.files_by_id
-        ],
-        "spent_minutes": task.spent_minutes or None,
-    }
+    fields = None
+    steps = None
     if form is not None:
-        out["form_id"] = form.id
-        out["current_step"] = task.current_step
-        out["steps"] = _steps(form, task, now or task.last_modified_date)
-        out["fields"] = [
+        steps = _steps(form, task, now or task.last_modified_date)
+        fields = [
             read_field(
                 directory,
                 form,
@@ -380,11 +354,54 @@ def render_task(
             for f in form.fields
             if f.parent_id is None
         ]
-    elif task.form_id is not None:
-        out["form_id"] = task.form_id
-        out["current_step"] = task.current_step
     ids = [c.id for c in comments if c.id is not None]
-    out["last_note_id"] = ids[-1] if ids else task.last_note_id
+    # keys in the order of the protocol model (TaskWithComments), so that the model writes the
+    # same bytes (test_render_model)
+    out: dict[str, Any] = {
+        "id": task.id,
+        "text": text,
+        "subject": task.subject,
+        "create_date": format_datetime(task.create_date),
+        "last_modified_date": format_datetime(task.last_modified_date),
+        "close_date": format_datetime(task.close_date) if task.close_date else None,
+        "author": render_person_ref(directory, task.author_id),
+        "responsible": (
+            render_person_ref(directory, task.responsible_id)
+            if task.responsible_id is not None
+            else None
+        ),
+        "due_date": format_date(task.due_date) if task.due_date else None,
+        "due": format_datetime(task.due) if task.due else None,
+        "duration": task.duration,
+        "formatted_text": task.formatted_text,
+        "participants": [render_person_ref(directory, p) for p in task.participant_ids],
+        "scheduled_date": format_date(task.scheduled_date) if task.scheduled_date else None,
+        "scheduled_datetime_utc": (
+            format_datetime(task.scheduled_datetime_utc) if task.scheduled_datetime_utc else None
+        ),
+        "form_id": task.form_id,
+        "fields": fields,
+        "approvals": [
+            [_approval(directory, a, step) for a in entries]
+            for step, entries in enumerate(task.approvals, start=1)
+        ],
+        "subscribers": [
+            {"person": render_person_ref(directory, s.person_id), "approval_choice": s.choice}
+            for s in task.subscribers
+        ],
+        "current_step": task.current_step if task.form_id is not None else None,
+        "steps": steps,
+        "is_closed": task.is_closed,
+        "list_ids": list(task.list_ids),
+        "linked_task_ids": list(task.linked_task_ids),
+        "parent_task_id": task.parent_task_id,
+        "last_note_id": ids[-1] if ids else task.last_note_id,
+        "attachments": [
+            render_file(directory.files_by_id[i], files_url)
+            for i in task.attachment_ids
+            if i in directory.files_by_id
+        ],
+    }
     if with_comments:
         shown = comments[-1:] if only_last_comment else comments
         out["comments"] = [render_comment(directory, task, c, files_url=files_url) for c in shown]

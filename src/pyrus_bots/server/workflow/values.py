@@ -1,5 +1,10 @@
 """Field values of every type: write format -> stored format -> read format (spec 3.8).
 
+What a written value may look like is ``protocol.field_values`` (shared with the SDK); this
+module adds what needs the organisation: catalog items, options, people and files looked up in
+the directory, table cells checked against the form's columns, decimal places against the
+template, and the stored and read formats.
+
 The stored format is plain JSON (the store keeps ``TaskState.fields`` in a JSON column), so every
 stored value survives a JSON round trip unchanged:
 
@@ -39,64 +44,44 @@ Values attached to multiple-choice options (``value.fields``) are ignored.
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Mapping
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.protocol.pyrus_json import (
-    format_date,
-    format_datetime,
-    omit_empty,
-    parse_datetime,
+from pyrus_bots.protocol.field_values import (
+    FIELD_TYPES,
+    MONEY_DECIMAL_PLACES,
+    READ_ONLY_TYPES,
+    WRITE_RULES,
+    WireValueError,
+    wire_catalog,
+    wire_duration,
+    wire_file_ref,
+    wire_files,
+    wire_form_link,
+    wire_multiple_choice,
+    wire_number,
+    wire_person,
+    wire_table,
+    wire_title,
 )
+from pyrus_bots.protocol.pyrus_json import format_date, omit_empty
 from pyrus_bots.server.workflow.addressing import find_field, table_columns, title_children
 from pyrus_bots.server.workflow.entities import render_file, render_person_ref
 from pyrus_bots.server.workflow.state import Catalog, Directory, FieldDef, FormDef, TaskState
 
-FIELD_TYPES = frozenset(
-    {
-        "text",
-        "money",
-        "number",
-        "date",
-        "time",
-        "checkmark",
-        "multiple_choice",
-        "due_date",
-        "email",
-        "phone",
-        "flag",
-        "step",
-        "status",
-        "creation_date",
-        "note",
-        "catalog",
-        "file",
-        "person",
-        "author",
-        "table",
-        "title",
-        "project",
-        "form_link",
-        "due_date_time",
-    }
-)
-"""The 24 field types of spec 3.8."""
-
-READ_ONLY_TYPES = frozenset({"step", "status", "note", "author", "project", "creation_date"})
-"""Types whose value the task computes; writes to them are ignored, with or without a value."""
-
-MONEY_DECIMAL_PLACES = 2
-"""Money fields keep cents unless the template says otherwise."""
-
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME_RE = re.compile(r"^(\d{2}):(\d{2})(?::\d{2})?$")
-_CHECKMARK_VALUES = ("checked", "unchecked")
-_FLAG_VALUES = ("none", "checked", "unchecked")
+__all__ = [
+    "FIELD_TYPES",
+    "MONEY_DECIMAL_PLACES",
+    "READ_ONLY_TYPES",
+    "is_empty",
+    "read_field",
+    "read_value",
+    "resolve_file_id",
+    "resolve_person_id",
+    "store_title",
+    "store_value",
+]
 
 
 def is_empty(stored: Any) -> bool:
@@ -111,110 +96,25 @@ def is_empty(stored: Any) -> bool:
     return False
 
 
-def _bad(fdef: FieldDef, why: str) -> PyrusError:
-    return PyrusError("invalid_value_format", f"field {fdef.id} ({fdef.type}): {why}")
+def _bad(fdef: FieldDef, why: str, code: str = "invalid_value_format") -> PyrusError:
+    return PyrusError(code, f"field {fdef.id} ({fdef.type}): {why}")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _ids(fdef: FieldDef, value: Any, what: str) -> list[int]:
-    if not isinstance(value, list) or not all(_is_int(v) for v in value):
-        raise _bad(fdef, f"{what} must be a list of integers")
-    return list(dict.fromkeys(value))
-
-
-# --- write -> stored -------------------------------------------------------------------------
-
-
-def _store_text(fdef: FieldDef, value: Any) -> Any:
-    if not isinstance(value, str):
-        raise _bad(fdef, "expected a string")
-    return value
-
-
-def _store_number(fdef: FieldDef, value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _bad(fdef, "expected a number")
+def _checked(fdef: FieldDef, rule: Callable[..., Any], value: Any, *more: Any) -> Any:
+    """``rule(value, *more)`` (a wire rule), its error worded for this field."""
     try:
-        exact = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _bad(fdef, f"{value!r} is not a number") from None
-    if not exact.is_finite():
-        raise _bad(fdef, "expected a finite number")
-    limit = fdef.decimal_places
-    if limit is None and fdef.type == "money":
-        limit = MONEY_DECIMAL_PLACES
-    exponent = exact.normalize().as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    if limit is not None and places > limit:
-        raise PyrusError(
-            "too_many_decimal_places",
-            f"field {fdef.id} allows {limit} decimal places, got {places}",
-        )
-    if _is_int(value):
-        return value
-    if places == 0 and abs(exact) < 2**53:
-        return int(exact)
-    number = float(exact)
-    if math.isinf(number):
-        raise _bad(fdef, "number out of range")
-    return number
+        return rule(value, *more)
+    except WireValueError as error:
+        raise _bad(fdef, error.why, error.code) from None
 
 
-def _parse_date_text(fdef: FieldDef, value: Any) -> str:
-    if not isinstance(value, str) or not _DATE_RE.match(value.strip()):
-        raise _bad(fdef, "expected a date YYYY-MM-DD")
-    try:
-        return format_date(date.fromisoformat(value.strip()))
-    except ValueError:
-        raise _bad(fdef, f"{value!r} is not a date") from None
-
-
-def _parse_datetime_text(fdef: FieldDef, value: Any) -> str:
-    if not isinstance(value, str) or "T" not in value:
-        raise _bad(fdef, "expected a date-time YYYY-MM-DDThh:mm:ssZ")
-    try:
-        return format_datetime(parse_datetime(value))
-    except ValueError:
-        raise _bad(fdef, f"{value!r} is not a date-time") from None
-
-
-def _store_time(fdef: FieldDef, value: Any) -> Any:
-    match = _TIME_RE.match(value.strip()) if isinstance(value, str) else None
-    if match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise _bad(fdef, "expected a time HH:MM")
-    return f"{match.group(1)}:{match.group(2)}"
-
-
-def _store_choice_word(fdef: FieldDef, value: Any, allowed: tuple[str, ...]) -> Any:
-    if isinstance(value, bool):
-        return "checked" if value else "unchecked"
-    if not isinstance(value, str) or value.strip().lower() not in allowed:
-        raise _bad(fdef, f"expected one of {', '.join(allowed)}")
-    return value.strip().lower()
-
-
-def _duration(fdef: FieldDef, entry: Mapping[str, Any]) -> int | None:
-    raw = entry.get("duration")
-    if raw is None:
-        return None
-    if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
-        raw = int(raw.strip())  # the help example writes it as a string
-    if not _is_int(raw):
-        raise _bad(fdef, "duration must be an integer number of minutes")
-    if raw < 0:
-        raise PyrusError("negative_duration", f"field {fdef.id}: duration is negative")
-    return int(raw)
+# --- write -> stored: the wire rules of protocol.field_values plus the directory --------------
 
 
 def _store_due(fdef: FieldDef, value: Any, entry: Mapping[str, Any], current: Any) -> Any:
-    if fdef.type == "due_date":
-        stored: dict[str, Any] = {"date": _parse_date_text(fdef, value)}
-    else:
-        stored = {"datetime": _parse_datetime_text(fdef, value)}
-    duration = _duration(fdef, entry)
+    key = "date" if fdef.type == "due_date" else "datetime"
+    stored: dict[str, Any] = {key: _checked(fdef, WRITE_RULES[fdef.type], value)}
+    duration = _checked(fdef, wire_duration, entry)
     if "duration" not in entry and isinstance(current, Mapping):
         # clients that echo a field back (the official Python one) drop the sibling key
         duration = current.get("duration")
@@ -230,9 +130,7 @@ def _catalog(directory: Directory, fdef: FieldDef) -> Catalog:
     return catalog
 
 
-def _catalog_item_by_name(catalog: Catalog, fdef: FieldDef, name: Any) -> int:
-    if not isinstance(name, str):
-        raise _bad(fdef, "catalog item names must be strings")
+def _catalog_item_by_name(catalog: Catalog, name: str) -> int:
     wanted = name.strip().casefold()
     found = [
         i.item_id
@@ -248,25 +146,18 @@ def _catalog_item_by_name(catalog: Catalog, fdef: FieldDef, name: Any) -> int:
     return found[0]
 
 
+def _single(fdef: FieldDef, chosen: list[int], what: str) -> None:
+    if len(chosen) > 1 and not fdef.multiple_choice:
+        raise PyrusError(
+            "field_cannot_have_multiple_values", f"field {fdef.id} takes a single {what}"
+        )
+
+
 def _store_catalog(directory: Directory, fdef: FieldDef, value: Any) -> Any:
     catalog = _catalog(directory, fdef)
-    if _is_int(value):
-        value = {"item_id": value}
-    if not isinstance(value, Mapping):
-        raise _bad(fdef, "expected {item_id}, {item_ids}, {item_name} or {item_names}")
-    by_id: list[int] = []
-    if value.get("item_ids") is not None:
-        by_id = _ids(fdef, value["item_ids"], "item_ids")
-    elif value.get("item_id") is not None:
-        by_id = _ids(fdef, [value["item_id"]], "item_id")
-    names: list[Any] = []
-    if value.get("item_names") is not None:
-        if not isinstance(value["item_names"], list):
-            raise _bad(fdef, "item_names must be a list")
-        names = list(value["item_names"])
-    elif value.get("item_name") is not None:
-        names = [value["item_name"]]
-    by_name = [_catalog_item_by_name(catalog, fdef, n) for n in names]
+    ref = _checked(fdef, wire_catalog, value)
+    by_id: list[int] = ref["item_ids"]
+    by_name = [_catalog_item_by_name(catalog, n) for n in ref["item_names"]]
     if by_id and by_name and set(by_id) != set(by_name):
         raise PyrusError(
             "catalog_item_id_name_mismatch", f"field {fdef.id}: item ids and names disagree"
@@ -278,31 +169,16 @@ def _store_catalog(directory: Directory, fdef: FieldDef, value: Any) -> Any:
             raise PyrusError(
                 "invalid_catalog_item_id", f"no item {item_id} in catalog {catalog.id}"
             )
-    if len(chosen) > 1 and not fdef.multiple_choice:
-        raise PyrusError(
-            "field_cannot_have_multiple_values", f"field {fdef.id} takes a single catalog item"
-        )
+    _single(fdef, chosen, "catalog item")
     return {"item_ids": chosen} if chosen else None
 
 
 def _store_multiple_choice(fdef: FieldDef, value: Any) -> Any:
-    if _is_int(value):
-        value = {"choice_id": value}
-    if not isinstance(value, Mapping):
-        raise _bad(fdef, "expected {choice_ids}, {choice_id} or {choice_names}")
+    ref = _checked(fdef, wire_multiple_choice, value)
     live = {o.id: o.value for o in fdef.options if not o.deleted}
-    chosen: list[int] = []
-    if value.get("choice_ids") is not None:
-        chosen = _ids(fdef, value["choice_ids"], "choice_ids")
-    elif value.get("choice_id") is not None:
-        chosen = _ids(fdef, [value["choice_id"]], "choice_id")
-    elif value.get("choice_names") is not None or value.get("choice_name") is not None:
-        names = value.get("choice_names")
-        if names is None:
-            names = [value["choice_name"]]
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise _bad(fdef, "choice_names must be a list of strings")
-        for name in names:
+    chosen: list[int] = ref.get("choice_ids", [])
+    if "choice_names" in ref:
+        for name in ref["choice_names"]:
             match = [cid for cid, text in live.items() if text.casefold() == name.casefold()]
             if not match:
                 raise _bad(fdef, f"no option named {name!r}")
@@ -311,90 +187,55 @@ def _store_multiple_choice(fdef: FieldDef, value: Any) -> Any:
     for choice_id in chosen:
         if choice_id not in live:
             raise _bad(fdef, f"no option with id {choice_id}")
-    if len(chosen) > 1 and not fdef.multiple_choice:
-        raise PyrusError(
-            "field_cannot_have_multiple_values", f"field {fdef.id} takes a single option"
-        )
+    _single(fdef, chosen, "option")
     return {"choice_ids": chosen} if chosen else None
 
 
 def resolve_person_id(directory: Directory, identity: Any, *, allow_roles: bool = False) -> int:
     """The person id a PersonIdentity (``{"id"}`` or ``{"email"}``, or a bare id) names."""
-    if _is_int(identity):
-        identity = {"id": identity}
-    if not isinstance(identity, Mapping):
-        raise PyrusError("person_identity_missing", "a person is given as {id} or {email}")
-    person_id = identity.get("id")
-    if person_id is not None:
-        known = person_id in directory.people or (allow_roles and person_id in directory.roles)
-        if not _is_int(person_id) or not known:
-            raise PyrusError("invalid_person_id", f"there is no person with id {person_id!r}")
-        return int(person_id)
-    email = identity.get("email")
-    if email is not None:
-        person = directory.person_by_email(email) if isinstance(email, str) else None
-        if person is None:
-            raise PyrusError("invalid_email", f"there is no person with e-mail {email!r}")
-        return person.id
-    raise PyrusError("person_identity_missing", "a person is given as {id} or {email}")
+    try:
+        ref = wire_person(identity)
+    except WireValueError as error:
+        raise PyrusError(error.code, error.why) from None
+    if "id" in ref:
+        person_id: int = ref["id"]
+        if person_id in directory.people or (allow_roles and person_id in directory.roles):
+            return person_id
+        raise PyrusError("invalid_person_id", f"there is no person with id {person_id!r}")
+    person = directory.person_by_email(ref["email"])
+    if person is None:
+        raise PyrusError("invalid_email", f"there is no person with e-mail {ref['email']!r}")
+    return person.id
 
 
 def resolve_file_id(directory: Directory, ref: Any) -> int:
-    """The file id a NewFile (guid string, ``{guid}``, ``{attachment_id}`` or ``{id}``) names."""
-    guid: Any = None
-    file_id: Any = None
-    if isinstance(ref, str):
-        guid = ref
-    elif _is_int(ref):
-        file_id = ref
-    elif isinstance(ref, Mapping):
-        guid = ref.get("guid")
-        file_id = ref.get("attachment_id", ref.get("id"))
-    if isinstance(guid, str) and guid in directory.files_by_guid:
+    """The file id a NewFile (guid string, ``{guid}``, ``{attachment_id}`` or ``{id}``) names.
+
+    A ``{url}`` NewFile is refused: the platform does not fetch files from the web.
+    """
+    try:
+        new_file = wire_file_ref(ref)
+    except WireValueError as error:
+        raise PyrusError(error.code, error.why) from None
+    guid = new_file.get("guid")
+    if guid is not None and guid in directory.files_by_guid:
         return directory.files_by_guid[guid].id
-    if _is_int(file_id) and file_id in directory.files_by_id:
+    file_id = new_file.get("attachment_id")
+    if file_id is not None and file_id in directory.files_by_id:
         return int(file_id)
-    shown = guid if guid is not None else file_id
+    shown = guid if guid is not None else file_id if file_id is not None else new_file.get("url")
     raise PyrusError("unrecognized_attachment_id", f"no uploaded file {shown!r}")
-
-
-def _store_file(directory: Directory, fdef: FieldDef, value: Any) -> Any:
-    if not isinstance(value, list):
-        value = [value]
-    return list(dict.fromkeys(resolve_file_id(directory, ref) for ref in value)) or None
-
-
-def _store_form_link(fdef: FieldDef, value: Any) -> Any:
-    if _is_int(value):
-        value = {"task_id": value}
-    if not isinstance(value, Mapping):
-        raise _bad(fdef, "expected {task_ids} or {task_id}")
-    if value.get("task_ids") is not None:
-        ids = _ids(fdef, value["task_ids"], "task_ids")
-    elif value.get("task_id") is not None:
-        ids = _ids(fdef, [value["task_id"]], "task_id")
-    else:
-        ids = []
-    if any(i <= 0 for i in ids):
-        raise _bad(fdef, "task ids are positive")
-    return {"task_ids": ids} if ids else None
 
 
 def _store_table(
     directory: Directory, form: FormDef, fdef: FieldDef, value: Any, current: Any
 ) -> Any:
-    if not isinstance(value, list):
-        raise _bad(fdef, "a table value is a list of rows")
     rows: list[dict[str, Any]] = [
         {"row_id": r["row_id"], "cells": dict(r["cells"])} for r in (current or [])
     ]
     columns = table_columns(form, fdef)
-    for raw_row in value:
-        if not isinstance(raw_row, Mapping):
-            raise _bad(fdef, "a table row is a JSON object")
+    for raw_row in _checked(fdef, wire_table, value):
         row_id = raw_row.get("row_id")
-        if row_id is not None and (not _is_int(row_id) or row_id < 0):
-            raise PyrusError("invalid_table_row", f"table {fdef.id}: bad row_id {row_id!r}")
         existing = next((r for r in rows if r["row_id"] == row_id), None)
         if raw_row.get("delete") is True:
             if existing is None:
@@ -406,11 +247,8 @@ def _store_table(
                 row_id = max((r["row_id"] for r in rows), default=-1) + 1
             existing = {"row_id": row_id, "cells": {}}
             rows.append(existing)
-        cells = raw_row.get("cells", [])
-        if not isinstance(cells, list):
-            raise _bad(fdef, "row cells are a list of fields")
         seen: set[int] = set()
-        for cell in cells:
+        for cell in raw_row.get("cells", []):
             column = find_field(columns, cell)
             if column.id in seen:
                 raise PyrusError("duplicate_field", f"row {row_id} names field {column.id} twice")
@@ -430,12 +268,8 @@ def store_title(fdef: FieldDef, value: Any) -> Any:
     """The stored part of a title's own value: its checkmark (children are stored apart)."""
     if value is None:
         return None
-    if not isinstance(value, Mapping):
-        raise _bad(fdef, "a title value is {checkmark?, fields?}")
-    checkmark = value.get("checkmark")
-    if checkmark is None:
-        return None
-    return {"checkmark": _store_choice_word(fdef, checkmark, _CHECKMARK_VALUES)}
+    checkmark = _checked(fdef, wire_title, value).get("checkmark")
+    return {"checkmark": checkmark} if checkmark is not None else None
 
 
 def store_value(
@@ -454,19 +288,9 @@ def store_value(
     value = entry.get("value")
     kind = fdef.type
     if value is None or (isinstance(value, str | list) and len(value) == 0 and kind != "table"):
-        return None
-    if kind in ("text", "email", "phone"):
-        return _store_text(fdef, value)
+        return None  # protocol.field_values.clears, inline on this hot path
     if kind in ("money", "number"):
-        return _store_number(fdef, value)
-    if kind == "date":
-        return _parse_date_text(fdef, value)
-    if kind == "time":
-        return _store_time(fdef, value)
-    if kind == "checkmark":
-        return _store_choice_word(fdef, value, _CHECKMARK_VALUES)
-    if kind == "flag":
-        return _store_choice_word(fdef, value, _FLAG_VALUES)
+        return _checked(fdef, wire_number, value, kind, fdef.decimal_places)
     if kind in ("due_date", "due_date_time"):
         return _store_due(fdef, value, entry, current)
     if kind == "catalog":
@@ -476,14 +300,20 @@ def store_value(
     if kind == "person":
         return resolve_person_id(directory, value)
     if kind == "file":
-        return _store_file(directory, fdef, value)
+        refs = _checked(fdef, wire_files, value)
+        return list(dict.fromkeys(resolve_file_id(directory, ref) for ref in refs)) or None
     if kind == "form_link":
-        return _store_form_link(fdef, value)
+        ids = _checked(fdef, wire_form_link, value)["task_ids"]
+        return {"task_ids": ids} if ids else None
     if kind == "table":
         return _store_table(directory, form, fdef, value, current)
     if kind == "title":
         return store_title(fdef, value)
-    raise PyrusError("type_is_not_supported", f"field {fdef.id} has unsupported type {kind!r}")
+    rule = WRITE_RULES.get(kind)
+    if rule is None:
+        raise PyrusError("type_is_not_supported", f"field {fdef.id} has unsupported type {kind!r}")
+    # text, email, phone, date, time, checkmark, flag: the canonical wire value is stored
+    return _checked(fdef, rule, value)
 
 
 # --- stored -> read --------------------------------------------------------------------------
@@ -622,19 +452,18 @@ def read_field(
 
     Keys without a value are left out (``value`` while the field is empty).
     """
-    envelope: dict[str, Any] = {
+    value = read_value(
+        directory, form, fdef, stored, task=task, children=children, files_url=files_url
+    )
+    envelope: dict[str, Any] = {  # the key order of protocol.models.FormField
         "id": fdef.id,
         "type": fdef.type,
         "name": fdef.name,
         "code": fdef.code,
+        "value": value,
         "parent_id": fdef.parent_id,
         "row_id": row_id,
     }
-    value = read_value(
-        directory, form, fdef, stored, task=task, children=children, files_url=files_url
-    )
-    if value is not None and not (isinstance(value, list | str) and len(value) == 0):
-        envelope["value"] = value
     if fdef.type in ("due_date", "due_date_time") and isinstance(stored, Mapping):
         envelope["duration"] = stored.get("duration")
     cleaned: dict[str, Any] = omit_empty(envelope)
