@@ -18,6 +18,7 @@ import pytest
 from pyrus_bots.protocol import pyrus_json
 from pyrus_bots.protocol.models.base import PyrusModel
 from pyrus_bots.protocol.models.fields import FormField, TableRow
+from pyrus_bots.protocol.models.requests import parse_create_task_request
 from pyrus_bots.protocol.models.responses import FormRegisterResponse, TaskResponse
 from pyrus_bots.server.workflow import engine
 from pyrus_bots.server.workflow.render import render_task
@@ -65,7 +66,7 @@ def assert_model_writes_the_same(rendered: dict[str, Any], model: type[PyrusMode
 
 def rich_flow(directory: Directory) -> Flow:
     """A form task through every kind of comment the engine records."""
-    flow = start(directory, subscribers=[CAROL], list_ids=[5])
+    flow = start(directory, subscribers=[{"id": CAROL}], list_ids=[5])
     flow.comment(BOT, text="filled", field_updates=EVERY_VALUE, attachments=["G-2"])
     flow.comment(
         BOT,
@@ -110,14 +111,16 @@ def test_simple_task_and_role_form(directory: Directory) -> None:
     applied = engine.create_task(
         directory,
         directory.people[ALICE],
-        {
-            "text": "hi",
-            "subject": "Hello",
-            "responsible": {"id": BOB},
-            "participants": [{"id": CAROL}],
-            "due_date": "2026-04-01",
-            "attachments": ["G-1"],
-        },
+        parse_create_task_request(
+            {
+                "text": "hi",
+                "subject": "Hello",
+                "responsible": {"id": BOB},
+                "participants": [{"id": CAROL}],
+                "due_date": "2026-04-01",
+                "attachments": ["G-1"],
+            }
+        ),
         T0,
         9,
     )
