@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyrus_bots.server.delivery.ratelimit import SlidingWindowLimiter
+from pyrus_bots.server.delivery.rules import CallWindow
 
 
 def test_fifth_call_waits_for_the_window() -> None:
-    limiter = SlidingWindowLimiter(2, 10.0)
+    limiter = CallWindow(2, 10.0)
     assert limiter.try_acquire(1, 0.0) == 0
     assert limiter.try_acquire(1, 1.0) == 0
     wait = limiter.try_acquire(1, 2.0)
@@ -21,7 +21,7 @@ def test_fifth_call_waits_for_the_window() -> None:
 
 @given(st.lists(st.floats(min_value=0, max_value=0.5), min_size=1, max_size=60))
 def test_no_window_holds_more_than_the_limit(gaps: list[float]) -> None:
-    limiter = SlidingWindowLimiter(5, 2.0)
+    limiter = CallWindow(5, 2.0)
     now = 0.0
     calls: list[float] = []
     for gap in gaps:
