@@ -1,4 +1,4 @@
-"""The pure delivery rules: the retry schedule, what an attempt means, new series, call limit
+"""The pure delivery rules: the retry schedule, what an attempt means, pause, the call limit
 (never more than N calls in any window; waiting calls go later).
 
 No database, no clock: every time is an argument.
@@ -18,7 +18,6 @@ from pyrus_bots.server.delivery.rules import (
     claim_capacity,
     is_last_attempt,
     judge_attempt,
-    series_after_trigger,
 )
 
 SCHEDULE = (0.0, 61.0, 122.0)
@@ -58,12 +57,6 @@ def test_success_supersede_and_lost_lease() -> None:
     assert judge(1, newer_trigger=True, answered=True) == (Verdict.DONE, None)
     for answered in (True, False):
         assert judge(1, lease_held=False, answered=answered) == (Verdict.LEASE_LOST, None)
-
-
-def test_a_new_trigger_starts_a_new_series() -> None:
-    assert series_after_trigger(1, attempts_made=0) == 1  # the waiting row never went
-    assert series_after_trigger(1, attempts_made=3) == 2  # a paused pair starts series 2
-    assert series_after_trigger(4, attempts_made=1) == 5
 
 
 @given(st.integers(min_value=1, max_value=3), st.booleans(), st.booleans())

@@ -19,11 +19,19 @@ from pyrus_bots.server.store.delivery_log import (
     BotCallStats,
     DeliveryFilter,
     bot_call_stats,
+    is_bot_paused,
     paused_delivery_ids,
 )
 from pyrus_bots.server.store.outbox import Delivery
 
-__all__ = ["STATUSES", "BotCallStats", "bot_call_stats", "delivery_log", "delivery_page"]
+__all__ = [
+    "STATUSES",
+    "BotCallStats",
+    "bot_call_stats",
+    "delivery_log",
+    "delivery_page",
+    "is_bot_paused",
+]
 STATUSES = ("succeeded", "invalid_reply", "pending", "retrying", "paused", "failed", "superseded")
 """What the log's outcome filter offers, in the order shown."""
 LOG_LIMIT = 200  # deliveries one page of the log shows
@@ -95,7 +103,7 @@ async def delivery_page(
     if row is None:
         return None
     paused_ids = await paused_delivery_ids(session, row.bot_id)
-    paused_bot = await log_store.is_bot_paused(session, row.bot_id)
+    paused_bot = await is_bot_paused(session, row.bot_id)
     attempts = []
     for a in await log_store.attempts_of(session, delivery_id):
         headers = sorted_headers(a.request_headers)

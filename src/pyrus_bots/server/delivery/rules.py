@@ -8,13 +8,15 @@ The worker reads the outbox, asks these functions what an event means and writes
 - what an attempt's result means (:func:`judge_attempt`): success, a failed attempt to retry,
   the last failed attempt of a series (the (bot, task) pair pauses), a failed attempt superseded
   by a newer trigger, or a lease lost to another worker (nothing may be written);
-- pause and unpause (:func:`series_after_trigger`): a paused pair stays paused until a new
-  trigger, i.e. the next comment by someone else, starts a new series of attempts;
+- pause: the last failed attempt of a series pauses its (bot, task) pair (``Verdict.PAUSE``);
+  the pair stays paused until a new trigger, i.e. the next comment by someone else, starts a
+  new series. That unpause is written with the trigger, in the transaction of the change
+  (``store.outbox.enqueue``, called by the task-change layer beneath delivery);
 - the bot call limit (:class:`CallWindow`, :func:`claim_capacity`): no sliding window of
   ``window`` seconds holds more than ``limit`` calls to a bot; calls over it wait.
 
-The rule "a bot's own comment never triggers it" belongs to the triggers themselves
-(``workflow.triggers``), computed by the task-change layer beneath delivery.
+Likewise the rule "a bot's own comment never triggers it" belongs to the triggers themselves
+(``workflow.triggers``), computed by the task-change layer.
 """
 
 from __future__ import annotations
@@ -81,16 +83,6 @@ def judge_attempt(
     if newer_trigger:
         return Judgement(Verdict.SUPERSEDED)
     return Judgement(Verdict.RETRY, attempt_due_at(trigger_at, schedule, number + 1))
-
-
-def series_after_trigger(series: int, attempts_made: int) -> int:
-    """The series number a new trigger (or a resend) starts on a pair's delivery row.
-
-    A new trigger unpauses the pair and starts a fresh series of attempts, due at once; the
-    number moves on only when the row's current series already made attempts (a trigger folded
-    into a row that never went keeps its number).
-    """
-    return series + 1 if attempts_made else series
 
 
 # --- the bot call limit ----------------------------------------------------------------------
