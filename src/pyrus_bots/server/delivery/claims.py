@@ -13,6 +13,8 @@ import contextlib
 import logging
 from collections import Counter
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from pyrus_bots.server import settings as settings_module
 from pyrus_bots.server.clock import Clock
 from pyrus_bots.server.delivery import metrics, rules
@@ -83,7 +85,7 @@ class ClaimLoop:
         now = self.clock.now()
         async with self.database.session() as session, session.begin():
             bot_ids, blocked = await self._reader.bot_states(session)
-            rooms = await self._limit.room(bot_ids, horizon)
+            rooms = await self._limit.room(session, bot_ids, horizon)
             free: dict[int, int] = {}
             next_rate_free: float | None = None
             for bot_id, room in rooms.items():
@@ -121,6 +123,7 @@ class ClaimLoop:
                 for row in rows
             ]
             if flights:
+                await self._take_permits(session, flights)
                 sources = await self._reader.read(session, flights, now)
                 for flight in flights:
                     flight.source = sources.get(flight.delivery_id)
@@ -129,8 +132,6 @@ class ClaimLoop:
                 next_due = await outbox_claims.next_due_at(
                     session, now=now, blocked_bot_ids=unavailable
                 )
-        if flights:
-            await self._take_permits(flights)
         for flight in flights:
             self._launch(flight)
         if len(rows) >= capacity:
@@ -142,14 +143,10 @@ class ClaimLoop:
             delay = min(delay, next_rate_free)
         return max(delay, 0.005)
 
-    async def _take_permits(self, flights: list[Flight]) -> None:
-        """Take the call permits of a claim's flights together; a flight left without one asks
-        again on its own before sending."""
-        try:
-            granted = await self._limit.take(Counter(f.bot_id for f in flights))
-        except Exception:
-            log.exception("taking bot call slots failed; each call asks for its own")
-            return
+    async def _take_permits(self, session: AsyncSession, flights: list[Flight]) -> None:
+        """Take the call permits of a claim's flights together, in the claim's transaction; a
+        flight left without one asks again on its own before sending."""
+        granted = await self._limit.take(session, Counter(f.bot_id for f in flights))
         for flight in flights:
             permits = granted.get(flight.bot_id)
             if permits:

@@ -67,22 +67,33 @@ class Finisher:
         """Return once every answer submitted so far is written."""
         await self._answered.idle()
 
-    async def release_calls(self, flights: Sequence[Flight]) -> None:
-        """The calls of these flights ended (or never went): release their permits together."""
+    async def release_calls(
+        self, flights: Sequence[Flight], session: AsyncSession | None = None
+    ) -> None:
+        """The calls of these flights ended (or never went): release their permits together,
+        in ``session``'s transaction when given (the caller then calls :meth:`released` once
+        it committed)."""
         calls = [(f.bot_id, f.permit) for f in flights if f.permit is not None]
         if not calls:
             return
-        for flight in flights:
-            flight.permit = None
+        if session is not None:
+            await self._limit.release(calls, session)
+            return
+        self.released(flights)
         try:
             await self._limit.release(calls)
         except Exception:
             log.exception("releasing bot call slots failed; they free after the longest call")
 
+    @staticmethod
+    def released(flights: Sequence[Flight]) -> None:
+        """The permits of these flights were released (their transaction committed)."""
+        for flight in flights:
+            flight.permit = None
+
     async def finish_alone(self, finished: Finished) -> None:
         """Record one attempt, apply its reply and complete or reschedule: one transaction."""
         flight, result = finished.flight, finished.result
-        await self.release_calls([flight])
         async with self._db_slots:
             now = self.clock.now()
             reply = ReplyOutcome(result.outcome, result.detail)
@@ -102,8 +113,10 @@ class Finisher:
                     trigger_at=row.trigger_at if row is not None else now,
                     newer_trigger=newer,
                 )
+                await self.release_calls([flight], session)
                 if row is None:
                     self._lease_lost(flight)
+                    self.released([flight])  # committed as the block ends
                     return
                 if judgement.verdict is rules.Verdict.DONE:
                     reply = await self._apply_reply(session, finished, now)
@@ -125,6 +138,7 @@ class Finisher:
                 row.lease_owner = row.lease_token = None
                 row.lease_until = None
                 session.add(DeliveryAttempt(**self._attempt_values(finished, reply, now)))
+        self.released([flight])
         self._observe(reply.outcome, result, finished.waited)
 
     async def finish_answered(self, batch: list[Finished]) -> None:
@@ -147,12 +161,13 @@ class Finisher:
                     [(f.flight.delivery_id, f.flight.number, reply.outcome) for f, reply in done],
                     now,
                 )
+                await self.release_calls([f.flight for f in batch], session)
+        self.released([f.flight for f in batch])
         for finished in batch:
             if finished.flight.delivery_id not in held:
                 self._lease_lost(finished.flight)
         for finished, reply in done:
             self._observe(reply.outcome, finished.result, finished.waited)
-        await self.release_calls([f.flight for f in batch])
 
     def _lease_lost(self, flight: Flight) -> None:
         log.warning(
@@ -259,9 +274,11 @@ class Finisher:
             metrics.RATE_LIMIT_WAIT_SECONDS.inc(waited)
 
     async def give_back(self, flight: Flight, *, delay: float) -> None:
-        """Release the row's lease untouched, due again after ``delay`` seconds."""
+        """Release the row's lease untouched, due again after ``delay`` seconds, and the call's
+        permit."""
         with contextlib.suppress(Exception):
             async with self.database.session() as session, session.begin():
+                await self.release_calls([flight], session)
                 row = await outbox.lock_leased(
                     session, delivery_id=flight.delivery_id, token=flight.token
                 )
@@ -270,3 +287,5 @@ class Finisher:
                     row.lease_until = None
                     if delay:
                         row.due_at = self.clock.now() + timedelta(seconds=delay)
+            self.released([flight])
+        await self.release_calls([flight])  # the transaction failed: release on its own

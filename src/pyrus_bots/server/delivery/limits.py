@@ -5,7 +5,8 @@ SQLite runs one worker, so its limit lives in that process (:class:`LocalCallLim
 PostgreSQL may run many workers, so its limit lives in the database (:class:`SharedCallLimit`,
 the slots of ``store.shared_limits``). :func:`call_limit_for` chooses once, by backend; the
 worker's sender has one code path for both: take permits for a claim's calls, ask for one
-before sending a call that has none, release permits when calls end.
+before sending a call that has none, release permits when calls end. Taking and releasing may
+join the caller's transaction (the claim's, the finish's), which spares a commit each.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.server.clock import Clock
 from pyrus_bots.server.delivery.rules import CallWindow
@@ -49,21 +52,27 @@ class CallLimit(Protocol):
         """Count what earlier processes left (calls made, slots held) before the first claim."""
         ...
 
-    async def room(self, bot_ids: Collection[int], horizon: float) -> dict[int, Room]:
+    async def room(
+        self, session: AsyncSession, bot_ids: Collection[int], horizon: float
+    ) -> dict[int, Room]:
         """Per bot, the calls that may start within ``horizon`` seconds (what a claim takes)."""
         ...
 
-    async def take(self, wanted: Mapping[int, int]) -> dict[int, list[Permit]]:
-        """Permits for up to ``wanted[bot]`` calls starting now (a claim's calls, together);
-        a call left without one asks :meth:`acquire` before it goes."""
+    async def take(
+        self, session: AsyncSession, wanted: Mapping[int, int]
+    ) -> dict[int, list[Permit]]:
+        """Permits for up to ``wanted[bot]`` calls starting now (a claim's calls, together, in
+        the claim's transaction); a call left without one asks :meth:`acquire` before it goes."""
         ...
 
     async def acquire(self, bot_id: int) -> Grant:
         """A permit for a call starting now, or how long to wait before asking again."""
         ...
 
-    async def release(self, calls: Sequence[tuple[int, Permit]]) -> None:
-        """The calls ``(bot, permit)`` ended now."""
+    async def release(
+        self, calls: Sequence[tuple[int, Permit]], session: AsyncSession | None = None
+    ) -> None:
+        """The calls ``(bot, permit)`` ended now (released when ``session`` commits, if given)."""
         ...
 
 
@@ -84,7 +93,9 @@ class LocalCallLimit:
         for bot_id, started in sorted(calls, key=lambda call: call[1]):
             self._window.record(bot_id, mono - (now - started).total_seconds())
 
-    async def room(self, bot_ids: Collection[int], horizon: float) -> dict[int, Room]:
+    async def room(
+        self, session: AsyncSession, bot_ids: Collection[int], horizon: float
+    ) -> dict[int, Room]:
         mono = self._clock.monotonic()
         return {
             bot_id: Room(
@@ -94,14 +105,18 @@ class LocalCallLimit:
             for bot_id in bot_ids
         }
 
-    async def take(self, wanted: Mapping[int, int]) -> dict[int, list[Permit]]:
+    async def take(
+        self, session: AsyncSession, wanted: Mapping[int, int]
+    ) -> dict[int, list[Permit]]:
         return {}  # counted at the moment each call goes out, by acquire
 
     async def acquire(self, bot_id: int) -> Grant:
         wait = self._window.try_acquire(bot_id, self._clock.monotonic())
         return Grant(permit=0) if wait <= 0 else Grant(permit=None, wait=wait)
 
-    async def release(self, calls: Sequence[tuple[int, Permit]]) -> None:
+    async def release(
+        self, calls: Sequence[tuple[int, Permit]], session: AsyncSession | None = None
+    ) -> None:
         return None  # a call stays counted until it leaves the window
 
 
@@ -119,25 +134,31 @@ class SharedCallLimit:
     async def start(self) -> None:
         await self._slots.trim()
 
-    async def room(self, bot_ids: Collection[int], horizon: float) -> dict[int, Room]:
+    async def room(
+        self, session: AsyncSession, bot_ids: Collection[int], horizon: float
+    ) -> dict[int, Room]:
         now = self._clock.now().timestamp()
-        rooms = await self._slots.available(bot_ids, now + horizon)
+        rooms = await self._slots.available(bot_ids, now + horizon, session)
         return {
             bot_id: Room(free=room.free, free_in=max(0.0, room.next_free - now))
             for bot_id, room in rooms.items()
         }
 
-    async def take(self, wanted: Mapping[int, int]) -> dict[int, list[Permit]]:
-        return await self._slots.acquire_many(wanted, self._clock.now().timestamp())
+    async def take(
+        self, session: AsyncSession, wanted: Mapping[int, int]
+    ) -> dict[int, list[Permit]]:
+        return await self._slots.acquire_many(wanted, self._clock.now().timestamp(), session)
 
     async def acquire(self, bot_id: int) -> Grant:
         now = self._clock.now().timestamp()
         grant = await self._slots.acquire(bot_id, now)
         return Grant(permit=grant.slot, wait=max(0.0, grant.retry_at - now))
 
-    async def release(self, calls: Sequence[tuple[int, Permit]]) -> None:
+    async def release(
+        self, calls: Sequence[tuple[int, Permit]], session: AsyncSession | None = None
+    ) -> None:
         ended = self._clock.now().timestamp()
-        await self._slots.release_many([(bot_id, slot, ended) for bot_id, slot in calls])
+        await self._slots.release_many([(bot_id, slot, ended) for bot_id, slot in calls], session)
 
 
 def call_limit_for(database: Database, settings: Settings, clock: Clock) -> CallLimit:

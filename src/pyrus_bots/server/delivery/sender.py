@@ -75,13 +75,11 @@ class Sender:
             await self._finisher.finish(Finished(flight, prepared, result, started_at, waited))
         except Skip as skip:
             log.info("delivery %d waits: %s", flight.delivery_id, skip)
-            await self._finisher.release_calls([flight])
             await self._finisher.give_back(flight, delay=0.0)
         except asyncio.CancelledError:
             raise  # a slot still held frees by itself after the longest call plus the window
         except Exception:
             log.exception("delivery %d failed inside the platform", flight.delivery_id)
-            await self._finisher.release_calls([flight])
             await self._finisher.give_back(flight, delay=self.settings.error_backoff)
 
     async def _prepare_within_limit(self, flight: Flight) -> tuple[Prepared, float]:

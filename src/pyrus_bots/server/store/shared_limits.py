@@ -24,10 +24,12 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Float, Index, Integer, String, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import TextClause
 
 from pyrus_bots.server.store.counters import DIRECTORY_VERSION
 from pyrus_bots.server.store.models import Base
@@ -164,6 +166,7 @@ _TRIM_SLOTS = text("DELETE FROM bot_call_slots WHERE slot > :limit")
 # Per bot wanted: reuse the slots free longest (skipping those another worker is taking at this
 # instant), then make new slots after the highest one, up to the limit. A new slot another
 # worker made at the same instant is skipped (ON CONFLICT): ``attempted`` rows tell the caller.
+# New slots are made in (bot, slot) order, so two transactions making slots never deadlock.
 _TAKE = text(
     """
     WITH wanted AS (
@@ -192,6 +195,7 @@ _TAKE = text(
         SELECT short.bot_id, g, :hold_until FROM short
         CROSS JOIN LATERAL generate_series(
             short.made + 1, LEAST(:limit, short.made + short.missing)) AS g
+        ORDER BY short.bot_id, g
         ON CONFLICT DO NOTHING
         RETURNING bot_id, slot
     )
@@ -262,7 +266,17 @@ class SharedBotCallLimit:
         async with self._engine.connect() as conn:
             await conn.execute(_TRIM_SLOTS, {"limit": self.limit})
 
-    async def _take(self, wanted: Mapping[int, int], now: float) -> tuple[list[_Taken], float]:
+    async def _run(self, statement: TextClause, params: Any, session: Executor | None) -> Any:
+        """Run on ``session`` (inside the caller's transaction) or autocommitted on its own;
+        return the result."""
+        if session is not None:
+            return await session.execute(statement, params)
+        async with self._engine.connect() as conn:
+            return await conn.execute(statement, params)
+
+    async def _take(
+        self, wanted: Mapping[int, int], now: float, session: Executor | None = None
+    ) -> tuple[list[_Taken], float]:
         """Take up to ``wanted[bot]`` slots per bot for calls starting now; also return when the
         first slot of the last bot asked for frees (``now`` when one may be made)."""
         taken: list[_Taken] = []
@@ -275,8 +289,7 @@ class SharedBotCallLimit:
                 "hold_until": now + self.hold + self.window,
                 "limit": self.limit,
             }
-            async with self._engine.connect() as conn:
-                rows = (await conn.execute(_TAKE, params)).all()
+            rows = (await self._run(_TAKE, params, session)).all()
             attempted: dict[int, int] = {}
             made: dict[int, int] = {}
             for bot_id, slot, tried, next_free in rows:
@@ -303,38 +316,44 @@ class SharedBotCallLimit:
             return SlotGrant(slot=taken[0][1], retry_at=now)
         return SlotGrant(slot=None, retry_at=retry_at)
 
-    async def acquire_many(self, wanted: Mapping[int, int], now: float) -> dict[int, list[int]]:
+    async def acquire_many(
+        self, wanted: Mapping[int, int], now: float, session: Executor | None = None
+    ) -> dict[int, list[int]]:
         """Take up to ``wanted[bot]`` slots per bot for calls starting now, in one statement (a
-        claim's batch); fewer when other workers took them meanwhile."""
+        claim's batch); fewer when other workers took them meanwhile. With ``session``, the
+        slots are taken in its transaction (held, for others, from its commit on)."""
         wanted = {bot_id: n for bot_id, n in wanted.items() if n > 0}
         granted: dict[int, list[int]] = {}
         if wanted:
-            for bot_id, slot in (await self._take(wanted, now))[0]:
+            for bot_id, slot in (await self._take(wanted, now, session))[0]:
                 granted.setdefault(bot_id, []).append(slot)
         return granted
 
-    async def release_many(self, calls: Sequence[tuple[int, int, float]]) -> None:
-        """Calls ``(bot, slot, finished)`` ended: each slot frees ``window`` seconds after."""
+    async def release_many(
+        self, calls: Sequence[tuple[int, int, float]], session: Executor | None = None
+    ) -> None:
+        """Calls ``(bot, slot, finished)`` ended: each slot frees ``window`` seconds after
+        (from the commit of ``session``'s transaction, when given)."""
         if calls:
             params = {
                 "bot_ids": [bot_id for bot_id, _, _ in calls],
                 "slots": [slot for _, slot, _ in calls],
                 "free_ats": [finished + self.window for _, _, finished in calls],
             }
-            async with self._engine.connect() as conn:
-                await conn.execute(_RELEASE, params)
+            await self._run(_RELEASE, params, session)
 
     async def release(self, bot_id: int, slot: int, finished: float) -> None:
         """The call on ``slot`` ended at ``finished``: the slot frees ``window`` seconds later."""
         await self.release_many([(bot_id, slot, finished)])
 
-    async def available(self, bot_ids: Collection[int], at: float) -> dict[int, CallRoom]:
+    async def available(
+        self, bot_ids: Collection[int], at: float, session: Executor | None = None
+    ) -> dict[int, CallRoom]:
         """How many calls each bot could start by ``at``, and when its first slot frees."""
         ids = list(bot_ids)
         if not ids:
             return {}
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(_AVAILABLE, {"bot_ids": ids, "at": at})).all()
+        rows = (await self._run(_AVAILABLE, {"bot_ids": ids, "at": at}, session)).all()
         rooms = {}
         for bot_id, free, made, next_free in rows:
             unmade = max(0, self.limit - int(made))
@@ -345,6 +364,8 @@ class SharedBotCallLimit:
         return rooms
 
 
+Executor = AsyncSession | AsyncConnection
+"""Where a statement may run inside a caller's transaction."""
 _Taken = tuple[int, int]
 """A slot taken: (bot, slot)."""
 
