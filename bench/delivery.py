@@ -399,8 +399,7 @@ async def part_one(
 async def phase_breakdown(kind: str, tasks: int, tmp: Path) -> dict[str, float]:
     """CPU milliseconds per delivery by phase, one delivery at a time (so that the process CPU
     time measured around each phase belongs to that phase alone)."""
-    from pyrus_bots.server.delivery import dispatcher
-    from pyrus_bots.server.delivery import service as service_module
+    from pyrus_bots.server.delivery import claims, dispatcher, finisher, sources
 
     spent: dict[str, float] = {}
     originals: list[tuple[Any, str, Any]] = []
@@ -432,11 +431,11 @@ async def phase_breakdown(kind: str, tasks: int, tmp: Path) -> dict[str, float]:
 
         setattr(owner, name, timed)
 
-    measure(service_module.DeliveryService, "_claim_once", "claim + read tasks/comments + tokens")
-    measure(service_module.DeliveryService, "_build", "render the task + sign", is_async=False)
+    measure(claims.ClaimLoop, "claim_once", "claim + read tasks/comments + tokens")
+    measure(sources.SourceReader, "build", "render the task + sign", is_async=False)
     measure(dispatcher.HookClient, "post", "HTTP POST (aiohttp)")
-    measure(service_module.DeliveryService, "_finish_answered", "finish transaction, total")
-    measure(service_module, "comment_tasks", "finish: reply applied by the task service")
+    measure(finisher.Finisher, "finish_answered", "finish transaction, total")
+    measure(finisher, "comment_tasks", "finish: reply applied by the task service")
     try:
         result = await part_one(kind, tasks, 1, tmp, profile=False)
     finally:

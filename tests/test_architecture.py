@@ -18,9 +18,6 @@ MAX_CLASS_LINES = 300
 KNOWN_OFFENDERS = frozenset(
     {
         "bot/reply.py::Reply",
-        "server/delivery/service.py",
-        "server/delivery/service.py::DeliveryService",
-        "server/store/outbox.py",
     }
 )
 

@@ -47,11 +47,13 @@ def _api_limiter(settings: Settings, db: Database) -> RateLimiter:
     return InMemoryRateLimiter(*settings.api_limit)
 
 
-async def _listen_for_deliveries(db: Database, wake: Callable[[], None]) -> DeliveryListener | None:
+async def _listen_for_deliveries(
+    db: Database, wake: Callable[[], None], settings: Settings
+) -> DeliveryListener | None:
     """Wake this worker when any process commits deliveries (PostgreSQL); else poll only."""
     if db.dialect != "postgresql":
         return None
-    listener = DeliveryListener(db.url, wake)
+    listener = DeliveryListener(db.url, wake, reconnect_delay=settings.listen_reconnect_delay)
     try:
         await listener.start()
     except Exception as exc:
@@ -81,7 +83,7 @@ def create_app(
             delivery = DeliveryService(db, settings, clock)
             await delivery.start()
             state.on_deliveries = delivery.wake
-            listener = await _listen_for_deliveries(db, delivery.wake)
+            listener = await _listen_for_deliveries(db, delivery.wake, settings)
         app.state.delivery = delivery
         try:
             yield

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import importlib
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +18,7 @@ from typing import Annotated
 import typer
 
 from pyrus_bots.server import settings as defaults
-from pyrus_bots.server.settings import Settings, parse_rate, parse_schedule
+from pyrus_bots.server.settings import Settings, parse_rate, parse_schedule, with_environment
 
 ENV_PREFIX = "PYRUS_BOTS_"
 DEFAULT_RETRY_SCHEDULE_TEXT = ",".join(f"{s:g}" for s in defaults.DEFAULT_RETRY_SCHEDULE)
@@ -177,7 +178,7 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
-    run(settings)
+    run(with_environment(settings, os.environ))
 
 
 def run(settings: Settings) -> None:

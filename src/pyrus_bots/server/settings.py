@@ -1,14 +1,18 @@
-"""Server settings: one place for every tunable, with its default (the settings reference).
+"""Server settings: one place for every tunable, with its default.
 
 Each option of ``pyrus-bots serve`` maps to one attribute here and also reads
-``PYRUS_BOTS_<NAME>`` from the environment (DESIGN.md 3.1).
+``PYRUS_BOTS_<NAME>`` from the environment (DESIGN.md 3.1). The tunables without an option are
+read from ``PYRUS_BOTS_<NAME>`` too (:func:`with_environment`). ``docs/settings.default.toml``
+is the commented reference of them all; a test keeps it equal to this class.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 DEFAULT_DB_URL = "sqlite:///./pyrus-bots.db"
 DEFAULT_HOST = "127.0.0.1"
@@ -21,9 +25,7 @@ DEFAULT_WORKER_LEASE = 90.0  # longer than one 60-s attempt
 DEFAULT_BOT_CONCURRENCY = 10  # calls in flight to one bot
 DEFAULT_GLOBAL_CONCURRENCY = 1000  # calls in flight in one worker
 DEFAULT_TOKEN_TTL = 24 * 3600.0  # lifetime of API tokens issued by /v4/auth
-WEBHOOK_TOKEN_TTL = 3600.0 * 2  # webhook access_token: valid at least one hour (DESIGN 3.4)
-RESPONSE_LOG_LIMIT = 64 * 1024  # bytes of a bot's answer kept in the attempt log
-MAX_REPLY_BYTES = 16 * 1024 * 1024  # a bot answer longer than this is cut and not applied
+ENV_PREFIX = "PYRUS_BOTS_"
 
 HookPolicy = Literal["default", "public-only", "any"]
 Role = Literal["all", "api", "worker"]
@@ -57,26 +59,46 @@ def parse_schedule(text: str) -> tuple[float, ...]:
 
 @dataclass(slots=True)
 class Settings:
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-    db: str = DEFAULT_DB_URL
-    workspace: str | None = None
-    public_url: str | None = None
-    role: Role = "all"
-    retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
-    bot_timeout: float = DEFAULT_BOT_TIMEOUT
-    bot_call_limit: tuple[int, float] = DEFAULT_BOT_CALL_LIMIT
-    api_limit: tuple[int, float] = DEFAULT_API_LIMIT
-    hook_policy: HookPolicy = "default"
-    signature_case: SignatureCase = "upper"
-    hook_ca_bundle: str | None = None
-    worker_lease: float = DEFAULT_WORKER_LEASE
-    admin_token: str | None = None
-    bot_concurrency: int = DEFAULT_BOT_CONCURRENCY
-    global_concurrency: int = DEFAULT_GLOBAL_CONCURRENCY
-    token_ttl: float = DEFAULT_TOKEN_TTL
-    access_log: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
+    # --- options of `pyrus-bots serve` (DESIGN.md 3.1) ---
+    host: str = DEFAULT_HOST  # interface to listen on
+    port: int = DEFAULT_PORT  # TCP port
+    db: str = DEFAULT_DB_URL  # sqlite:///FILE or postgresql://...
+    workspace: str | None = None  # workspace file (YAML or JSON) loaded at start
+    public_url: str | None = None  # URL clients reach this server at (http://<host>:<port>)
+    role: Role = "all"  # api, delivery worker, or both
+    retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE  # attempt offsets from a trigger
+    bot_timeout: float = DEFAULT_BOT_TIMEOUT  # seconds a bot has to answer 2XX
+    bot_call_limit: tuple[int, float] = DEFAULT_BOT_CALL_LIMIT  # calls per window, per bot
+    api_limit: tuple[int, float] = DEFAULT_API_LIMIT  # API requests per window, per user
+    hook_policy: HookPolicy = "default"  # which hook addresses may be called
+    signature_case: SignatureCase = "upper"  # hex case of X-Pyrus-Sig
+    hook_ca_bundle: str | None = None  # CA bundle for HTTPS hooks (else the system store)
+    worker_lease: float = DEFAULT_WORKER_LEASE  # seconds a worker holds a claimed delivery
+    admin_token: str | None = None  # token of the admin API and UI
+    access_log: bool = False  # log every request (costs ~15 %)
+    # --- tunables without an option (PYRUS_BOTS_<NAME>) ---
+    bot_concurrency: int = DEFAULT_BOT_CONCURRENCY  # calls in flight to one bot
+    global_concurrency: int = DEFAULT_GLOBAL_CONCURRENCY  # calls in flight in one worker
+    token_ttl: float = DEFAULT_TOKEN_TTL  # seconds an API token from /v4/auth stays valid
+    webhook_token_ttl: float = 7200.0  # seconds a webhook access_token stays valid (>= 1 h)
+    token_reuse_margin: float = 60.0  # renew a cached webhook token this long before < 1 h left
+    response_log_limit: int = 64 * 1024  # bytes of a bot's answer kept in the attempt log
+    max_reply_bytes: int = 16 * 1024 * 1024  # a longer bot answer is cut and not applied
+    poll_interval: float = 1.0  # seconds between claims when nothing wakes the worker
+    claim_batch: int = 50  # rows per claim: reading them blocks the event loop briefly
+    claim_coalesce: float = 0.01  # seconds finishing calls get to free slots for one claim
+    rate_claim_horizon: float = 1.0  # claim a rate-limited bot's rows this long before they go
+    rebuild_after_wait: float = 0.5  # a payload that waited longer for the limit is rebuilt
+    limit_retry_wait: float = 0.02  # least seconds before asking again for a call another took
+    call_window_margin: float = 0.02  # seconds a full call window is kept beyond its length
+    bot_list_ttl: float = 1.0  # seconds the list of bots (enabled, paused) is reused
+    error_backoff: float = 5.0  # seconds before a delivery that hit an internal error retries
+    worker_db_slots: int = 8  # attempt transactions at once: the rest of the pool is the API's
+    finish_batch: int = 64  # answered attempts per transaction: more blocks the loop longer
+    stop_grace: float = 1.0  # seconds beyond the bot timeout that stopping waits for calls
+    dns_cache_seconds: int = 10  # seconds resolved, policy-checked hook addresses are reused
+    listen_reconnect_delay: float = 1.0  # seconds between tries to re-open a lost LISTEN
+    extra: dict[str, str] = field(default_factory=dict)  # free-form, for extensions
 
     @property
     def base_url(self) -> str:
@@ -89,3 +111,48 @@ class Settings:
     @property
     def loopback_only(self) -> bool:
         return self.host in {"127.0.0.1", "localhost", "::1"} or self.host.startswith("127.")
+
+
+OPTION_FIELDS = frozenset(
+    {
+        "host",
+        "port",
+        "db",
+        "workspace",
+        "public_url",
+        "role",
+        "retry_schedule",
+        "bot_timeout",
+        "bot_call_limit",
+        "api_limit",
+        "hook_policy",
+        "signature_case",
+        "hook_ca_bundle",
+        "worker_lease",
+        "admin_token",
+        "access_log",
+    }
+)
+"""Settings that ``pyrus-bots serve`` reads as options (which read the environment too)."""
+
+
+def tunables() -> list[dataclasses.Field[object]]:
+    """The settings without a ``serve`` option: numbers read from ``PYRUS_BOTS_<NAME>``."""
+    return [f for f in dataclasses.fields(Settings) if f.name not in OPTION_FIELDS | {"extra"}]
+
+
+def with_environment(settings: Settings, environ: Mapping[str, str]) -> Settings:
+    """``settings`` with every tunable that ``environ`` sets as ``PYRUS_BOTS_<NAME>``."""
+    changes: dict[str, Any] = {}
+    for tunable in tunables():
+        text = environ.get(ENV_PREFIX + tunable.name.upper())
+        if text is None:
+            continue
+        kind = int if isinstance(getattr(settings, tunable.name), int) else float
+        try:
+            changes[tunable.name] = kind(text)
+        except ValueError:
+            raise ValueError(
+                f"{ENV_PREFIX}{tunable.name.upper()}: expected a number, got {text!r}"
+            ) from None
+    return dataclasses.replace(settings, **changes) if changes else settings

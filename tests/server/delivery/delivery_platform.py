@@ -16,8 +16,8 @@ from pyrus_bots.server.delivery.service import DeliveryService
 from pyrus_bots.server.settings import Settings
 from pyrus_bots.server.store import bots as bot_store
 from pyrus_bots.server.store import comments as comment_store
+from pyrus_bots.server.store import delivery_log
 from pyrus_bots.server.store import forms as form_store
-from pyrus_bots.server.store import outbox
 from pyrus_bots.server.store import people as people_store
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.store.db import Database
@@ -84,8 +84,8 @@ class Platform:
 
     async def deliveries(self, task_id: int | None = None) -> list[Delivery]:
         async with self.database.session() as session:
-            rows = await outbox.list_deliveries(
-                session, outbox.DeliveryFilter(task_id=task_id, limit=1000)
+            rows = await delivery_log.list_deliveries(
+                session, delivery_log.DeliveryFilter(task_id=task_id, limit=1000)
             )
         return sorted(rows, key=lambda r: r.id)
 
@@ -93,7 +93,7 @@ class Platform:
         found: list[DeliveryAttempt] = []
         async with self.database.session() as session:
             for row in await self.deliveries(task_id):
-                found += await outbox.attempts_of(session, row.id)
+                found += await delivery_log.attempts_of(session, row.id)
         return sorted(found, key=lambda a: a.id)
 
     async def wait_for(

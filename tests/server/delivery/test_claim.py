@@ -14,7 +14,7 @@ from delivery_platform import PlatformFactory
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pyrus_bots.server.store import outbox
+from pyrus_bots.server.store import outbox, outbox_claims
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.outbox import Delivery
 
@@ -37,7 +37,7 @@ async def _claim_in(
     blocked: frozenset[int] = frozenset(),
     owner: str = "w1",
 ) -> list[outbox.Delivery]:
-    return await outbox.claim_due(
+    return await outbox_claims.claim_due(
         session,
         now=NOW,
         owner=owner,

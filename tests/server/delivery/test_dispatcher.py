@@ -9,6 +9,7 @@ import trustme
 from delivery_bots import HalfAnswerServer, ScriptedBot, free_port, hang, respond
 
 from pyrus_bots.server.delivery.dispatcher import HookClient
+from pyrus_bots.server.settings import Settings
 
 HEADERS = {"Content-Type": "application/json", "User-Agent": "Pyrus-Bot-4"}
 
@@ -19,6 +20,7 @@ def client(**kw: object) -> HookClient:
         "timeout": 0.5,
         "ca_bundle": None,
         "max_body": 1024,
+        "dns_cache_seconds": Settings().dns_cache_seconds,
     }
     options.update(kw)
     return HookClient(**options)  # type: ignore[arg-type]

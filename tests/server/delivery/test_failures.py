@@ -12,7 +12,7 @@ from aiohttp import web
 from delivery_bots import HalfAnswerServer, Received, ScriptedBot, free_port
 from delivery_platform import BOT_ID, PlatformFactory
 
-from pyrus_bots.server.store import outbox
+from pyrus_bots.server.store import delivery_log
 
 
 class SwitchableBot:
@@ -99,7 +99,7 @@ async def test_three_attempts_then_pause_then_new_series(
     if switch is not None:
         assert [r.headers["X-Pyrus-Retry"] for r in switch.bot.received] == ["1/3", "2/3", "3/3"]
     async with p.database.session() as session:
-        assert await outbox.paused_pair_count(session) == 1
+        assert await delivery_log.paused_pair_count(session) == 1
 
     # Paused: nothing more is sent, until a person comments.
     healed_bot = await heal()
@@ -113,7 +113,7 @@ async def test_three_attempts_then_pause_then_new_series(
     task, comments = await p.task(task_id)
     assert task.current_step == 2 and comments[-1].author_id == BOT_ID
     async with p.database.session() as session:
-        assert await outbox.paused_pair_count(session) == 0
+        assert await delivery_log.paused_pair_count(session) == 0
     await healed_bot.stop()
 
 

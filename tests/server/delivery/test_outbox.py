@@ -16,7 +16,7 @@ from delivery_platform import BOT_ID, FAST, PlatformFactory, seed_workspace
 
 from pyrus_bots.protocol.models import CreateTaskRequest
 from pyrus_bots.server.app import create_app
-from pyrus_bots.server.store import outbox
+from pyrus_bots.server.store import delivery_log, outbox, outbox_claims
 from pyrus_bots.server.store.db import Database
 
 APPROVE = orjson.dumps({"text": "ok", "approval_choice": "approved"})
@@ -31,13 +31,13 @@ async def test_newer_trigger_replaces_the_waiting_one(sqlite_database: Database)
         second = await outbox.enqueue(session, bot_id=1, task_id=5, event="close", now=later)
     assert second.id == first.id
     async with sqlite_database.session() as session:
-        [row] = await outbox.list_deliveries(session, outbox.DeliveryFilter(task_id=5))
+        [row] = await delivery_log.list_deliveries(session, delivery_log.DeliveryFilter(task_id=5))
     assert row.event == "close" and row.replaced == 1 and row.due_at == later
 
     # In flight, the row is not touched: the new trigger waits behind it, and when the
     # attempt in flight fails the newer row goes instead of a retry.
     async with sqlite_database.session() as session, session.begin():
-        [leased] = await outbox.claim_due(
+        [leased] = await outbox_claims.claim_due(
             session,
             now=later,
             owner="w",

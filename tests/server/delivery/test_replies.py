@@ -10,7 +10,7 @@ from aiohttp import web
 from delivery_bots import Received, ScriptedBot
 from delivery_platform import BOT_ID, PlatformFactory
 
-from pyrus_bots.server import settings as settings_module
+from pyrus_bots.server.settings import Settings
 
 TEN_MB = 10 * 1024 * 1024
 
@@ -53,7 +53,7 @@ async def test_replies_are_recorded_and_change_nothing_unless_valid(
         if item == "ten_megabytes":
             assert attempt.response_size == TEN_MB + 6
             assert attempt.response_body is not None
-            assert len(attempt.response_body) == settings_module.RESPONSE_LOG_LIMIT
+            assert len(attempt.response_body) == Settings().response_log_limit
     for item in (
         "empty_object",
         "empty_body",
@@ -75,14 +75,13 @@ async def test_replies_are_recorded_and_change_nothing_unless_valid(
 async def test_reply_over_the_size_limit_is_not_applied(
     platform: PlatformFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(settings_module, "MAX_REPLY_BYTES", 1024 * 1024)
     huge = orjson.dumps({"text": "y" * TEN_MB, "approval_choice": "approved"})
 
     async def answer(_: Received) -> web.StreamResponse:
         return web.Response(body=huge, content_type="application/json")
 
     bot = await ScriptedBot(answer).start()
-    p = await platform(bot.url)
+    p = await platform(bot.url, max_reply_bytes=1024 * 1024)
     task_id = await p.create_task()
     [row] = await p.wait_settled(task_id)
     [attempt] = await p.attempts(task_id)

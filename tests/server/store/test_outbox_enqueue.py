@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
-from pyrus_bots.server.store import outbox
+from pyrus_bots.server.store import delivery_log, outbox
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.notify import CHANNEL
 
@@ -42,7 +42,7 @@ async def test_fresh_task_delivery_is_one_insert_and_folds_later_triggers(
         second = await outbox.enqueue(s, bot_id=2001, task_id=77, event="close", now=later)
     assert second.id == first.id
     async with database.session() as s:
-        [row] = await outbox.list_deliveries(s, outbox.DeliveryFilter(task_id=77))
+        [row] = await delivery_log.list_deliveries(s, delivery_log.DeliveryFilter(task_id=77))
     assert (row.event, row.replaced, row.due_at, row.created_at) == ("close", 1, later, T0)
 
 

@@ -19,10 +19,11 @@ from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.pyrus_json import format_datetime
 from pyrus_bots.server.admin.auth import require_admin
 from pyrus_bots.server.clock import SYSTEM_CLOCK, Clock
-from pyrus_bots.server.store import outbox
+from pyrus_bots.server.store import delivery_log, outbox
 from pyrus_bots.server.store.db import Database
+from pyrus_bots.server.store.delivery_log import DeliveryFilter
 from pyrus_bots.server.store.notify import notify_deliveries
-from pyrus_bots.server.store.outbox import Delivery, DeliveryAttempt, DeliveryFilter
+from pyrus_bots.server.store.outbox import Delivery, DeliveryAttempt
 
 
 class AdminJSONResponse(Response):
@@ -135,7 +136,7 @@ async def list_deliveries(
         limit=limit,
     )
     async with _database(request).session() as session:
-        rows = await outbox.list_deliveries(session, flt)
+        rows = await delivery_log.list_deliveries(session, flt)
     return {"deliveries": [delivery_json(r) for r in rows]}
 
 
@@ -149,10 +150,10 @@ async def paused_bots(request: Request) -> dict[str, Any]:
 @router.get("/deliveries/{delivery_id}")
 async def read_delivery(request: Request, delivery_id: int) -> dict[str, Any]:
     async with _database(request).session() as session:
-        row = await outbox.get_delivery(session, delivery_id)
+        row = await delivery_log.get_delivery(session, delivery_id)
         if row is None:
             raise _not_found(delivery_id)
-        attempts = await outbox.attempts_of(session, delivery_id)
+        attempts = await delivery_log.attempts_of(session, delivery_id)
     return {**delivery_json(row), "attempt_log": [attempt_json(a) for a in attempts]}
 
 

@@ -30,7 +30,7 @@ async def delivery_log(ctx: Ctx, bot_id: int, outcome: str = "", task: str = "")
     task_id = int_or_none(task)
     async with ctx.state.database.session() as db:
         rows = await ui_delivery_data.delivery_log(db, bot_id, status=status, task_id=task_id)
-        paused = await db.get(outbox.PausedBot, bot_id) is not None
+        paused = await ui_delivery_data.is_bot_paused(db, bot_id)
     return ctx.render(
         "deliveries.html",
         title=f"Delivery log: {full_name(bot)}",

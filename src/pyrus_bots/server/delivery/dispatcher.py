@@ -20,7 +20,6 @@ from pyrus_bots.server.settings import HookPolicy
 
 SUCCESS = "success"
 READ_CHUNK = 64 * 1024
-DNS_CACHE_SECONDS = 10  # resolved (and policy-checked) addresses are reused this long
 
 
 @dataclass(slots=True)
@@ -74,8 +73,15 @@ class HookClient:
     """Sends webhooks; one instance per delivery service, closed with :meth:`close`."""
 
     def __init__(
-        self, *, policy: HookPolicy, timeout: float, ca_bundle: str | None, max_body: int
+        self,
+        *,
+        policy: HookPolicy,
+        timeout: float,
+        ca_bundle: str | None,
+        max_body: int,
+        dns_cache_seconds: int,
     ) -> None:
+        """``dns_cache_seconds``: how long resolved (and policy-checked) addresses are reused."""
         self._policy = policy
         self._timeout = timeout
         self._max_body = max_body
@@ -84,7 +90,7 @@ class HookClient:
             ssl=tls_context(ca_bundle),
             limit=0,
             limit_per_host=0,
-            ttl_dns_cache=DNS_CACHE_SECONDS,
+            ttl_dns_cache=dns_cache_seconds,
             enable_cleanup_closed=True,
         )
         self._session = aiohttp.ClientSession(

@@ -24,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pyrus_bots.server.store.dialects import dialect_name
 
 CHANNEL = "pyrus_bots_deliveries"
-RECONNECT_DELAY = 1.0  # seconds between attempts to re-open a lost listening connection
 
 log = logging.getLogger("pyrus_bots.delivery")
 
@@ -77,8 +76,10 @@ def notify_expression() -> ColumnElement[Any]:
 class DeliveryListener:
     """One connection that ``LISTEN``s and calls ``on_notify`` for every notification."""
 
-    def __init__(self, url: str, on_notify: Callable[[], None]) -> None:
+    def __init__(self, url: str, on_notify: Callable[[], None], *, reconnect_delay: float) -> None:
+        """``reconnect_delay``: seconds between attempts to re-open a lost connection."""
         self._url = make_url(url)
+        self._reconnect_delay = reconnect_delay
         self._on_notify = on_notify
         self._connection: asyncpg.Connection | None = None
         self._lost = asyncio.Event()
@@ -129,7 +130,7 @@ class DeliveryListener:
             log.warning("the LISTEN connection was lost; polling until it is back")
             self._connection = None
             while self._connection is None:
-                await asyncio.sleep(RECONNECT_DELAY)
+                await asyncio.sleep(self._reconnect_delay)
                 try:
                     await self._connect()
                 except (OSError, asyncpg.PostgresError) as exc:

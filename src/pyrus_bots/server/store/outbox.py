@@ -2,16 +2,15 @@
 
 A change that must call a bot writes a ``deliveries`` row in the same transaction as the change
 (:func:`enqueue`). Workers claim due rows under a lease (:func:`claim_due`, ``FOR UPDATE SKIP
-LOCKED`` on PostgreSQL), and finish each attempt in one transaction that re-checks the lease.
-The attempts table doubles as the bot call log the rate limit is computed from.
+LOCKED`` on PostgreSQL, in ``store.outbox_claims``), and finish each attempt in one transaction
+that re-checks the lease (here). The attempts table doubles as the bot call log the rate limit is
+computed from; the read side (the delivery log) is ``store.delivery_log``.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Literal, cast
 
 from sqlalchemy import (
@@ -25,23 +24,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    and_,
     bindparam,
     delete,
-    func,
     insert,
-    literal,
-    literal_column,
     or_,
     select,
     text,
-    union_all,
     update,
 )
-from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.sql import Select
 
 from pyrus_bots.server.store.dialects import dialect_name
 from pyrus_bots.server.store.models import Base, BigId, UTCDateTime
@@ -255,187 +247,6 @@ def _new_delivery(*, bot_id: int, task_id: int, event: str, now: datetime) -> De
     )
 
 
-# --- claiming --------------------------------------------------------------------------------
-
-
-def _claimable(now: datetime, blocked_bot_ids: Collection[int]) -> list[Any]:
-    conditions: list[Any] = [
-        Delivery.state == PENDING,
-        Delivery.due_at <= now,
-        or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-    ]
-    if blocked_bot_ids:
-        conditions.append(Delivery.bot_id.not_in(list(blocked_bot_ids)))
-    return conditions
-
-
-async def claim_due(
-    session: AsyncSession,
-    *,
-    now: datetime,
-    owner: str,
-    token_prefix: str,
-    lease_seconds: float,
-    free_slots: Mapping[int, int],
-    limit: int,
-    blocked_bot_ids: Collection[int] = (),
-) -> list[Delivery]:
-    """Lease up to ``limit`` due deliveries, at most ``free_slots[bot]`` per bot (bots not listed
-    get none), oldest first. Rows another worker holds are skipped, never waited for.
-
-    Each bot's next rows are read from the partial index of pending rows, so a claim costs the
-    same with ten rows queued or a million.
-    """
-    wanted = {
-        bot_id: min(n, limit)
-        for bot_id, n in free_slots.items()
-        if n > 0 and bot_id not in blocked_bot_ids
-    }
-    if limit <= 0 or not wanted:
-        return []
-    conditions = _claimable(now, blocked_bot_ids)
-    if dialect_name(session) == "postgresql":
-        chosen = await _choose_per_bot_postgresql(session, now=now, wanted=wanted, limit=limit)
-    else:
-        chosen = await _choose_per_bot_sqlite(session, now=now, wanted=wanted, limit=limit)
-    if not chosen:
-        return []
-    # The UPDATE re-checks that each row is still free: on SQLite, whose SELECT takes no lock,
-    # this is what keeps two workers from leasing the same row.
-    leased = await session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(chosen), *conditions)
-        .values(
-            lease_owner=owner,
-            lease_token=literal(f"{token_prefix}:") + sql_cast(Delivery.id, String),
-            lease_until=now + timedelta(seconds=lease_seconds),
-        )
-        .returning(Delivery)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    return sorted(leased.scalars().all(), key=lambda row: (row.due_at, row.id))
-
-
-_CHOOSE_PER_BOT = text(
-    """
-    SELECT d.id FROM unnest(CAST(:bot_ids AS bigint[]), CAST(:caps AS integer[])) AS b(bot_id, cap)
-    CROSS JOIN LATERAL (
-        SELECT id, due_at FROM deliveries
-        WHERE bot_id = b.bot_id AND state = 'pending' AND due_at <= :now
-          AND (lease_until IS NULL OR lease_until < :now)
-        ORDER BY due_at, id
-        LIMIT b.cap
-        FOR UPDATE SKIP LOCKED
-    ) AS d
-    ORDER BY d.due_at, d.id
-    LIMIT :limit
-    """
-)
-"""PostgreSQL: each bot's oldest due rows up to its free slots, read from the pending index
-(work proportional to the rows taken, not to the queue's length), then the oldest overall."""
-
-
-async def _choose_per_bot_postgresql(
-    session: AsyncSession, *, now: datetime, wanted: Mapping[int, int], limit: int
-) -> list[int]:
-    params = {
-        "bot_ids": list(wanted),
-        "caps": list(wanted.values()),
-        "now": now,
-        "limit": limit,
-    }
-    return list((await session.execute(_CHOOSE_PER_BOT, params)).scalars())
-
-
-_PENDING_LITERAL: Any = literal_column("'pending'")
-"""A literal, not a parameter: SQLite uses a partial index only for a query that names its
-condition exactly."""
-
-
-@functools.lru_cache(maxsize=128)
-def _per_bot_union(bots: int) -> Select[Any]:
-    """SQLite (no LATERAL): one ``LIMIT``-ed index read per bot, ``UNION ALL``-ed, oldest first
-    overall; parameters ``b<i>``/``n<i>`` (bot id, how many), ``now`` and ``limit``."""
-    now = bindparam("now", type_=UTCDateTime())
-    parts = []
-    for i in range(bots):
-        part = (
-            select(Delivery.id, Delivery.due_at)
-            .where(
-                Delivery.bot_id == bindparam(f"b{i}"),
-                Delivery.state == _PENDING_LITERAL,
-                Delivery.due_at <= now,
-                or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-            )
-            .order_by(Delivery.due_at, Delivery.id)
-            .limit(bindparam(f"n{i}"))
-            .subquery()
-        )
-        parts.append(select(part.c.id, part.c.due_at))
-    union = union_all(*parts).subquery()
-    return select(union.c.id).order_by(union.c.due_at, union.c.id).limit(bindparam("limit"))
-
-
-async def _choose_per_bot_sqlite(
-    session: AsyncSession, *, now: datetime, wanted: Mapping[int, int], limit: int
-) -> list[int]:
-    params: dict[str, Any] = {"now": now, "limit": limit}
-    for i, (bot_id, n) in enumerate(wanted.items()):
-        params[f"b{i}"] = bot_id
-        params[f"n{i}"] = n
-    return list((await session.execute(_per_bot_union(len(wanted)), params)).scalars())
-
-
-async def next_due_at(
-    session: AsyncSession, *, now: datetime, blocked_bot_ids: Collection[int] = ()
-) -> datetime | None:
-    """When the earliest pending delivery not in flight and not blocked becomes due."""
-    conditions: list[Any] = [
-        Delivery.state == PENDING,
-        or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-    ]
-    if blocked_bot_ids:
-        conditions.append(Delivery.bot_id.not_in(list(blocked_bot_ids)))
-    value = (await session.execute(select(func.min(Delivery.due_at)).where(*conditions))).scalar()
-    if isinstance(value, str):  # SQLite returns MIN() of a timestamp column as text
-        value = datetime.fromisoformat(value)
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
-
-
-async def renew_leases(
-    session: AsyncSession, *, owner: str, delivery_ids: Sequence[int], until: datetime
-) -> None:
-    if delivery_ids:
-        await session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(list(delivery_ids)), Delivery.lease_owner == owner)
-            .values(lease_until=until)
-        )
-
-
-async def release(session: AsyncSession, *, tokens: Sequence[str]) -> None:
-    """Give leased rows back untouched (shutdown, a bot disabled meanwhile)."""
-    if tokens:
-        await session.execute(
-            update(Delivery)
-            .where(Delivery.lease_token.in_(list(tokens)))
-            .values(lease_owner=None, lease_token=None, lease_until=None)
-        )
-
-
-async def release_owner(session: AsyncSession, *, owner: str | None = None) -> int:
-    """Drop leases of ``owner`` (or of everyone: a single SQLite process starting up)."""
-    stmt = update(Delivery).where(Delivery.state == PENDING, Delivery.lease_token.is_not(None))
-    if owner is not None:
-        stmt = stmt.where(Delivery.lease_owner == owner)
-    result = await session.execute(
-        stmt.values(lease_owner=None, lease_token=None, lease_until=None)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 async def lock_leased(session: AsyncSession, *, delivery_id: int, token: str) -> Delivery | None:
     """The row, locked, if this worker's lease on it still holds; ``None`` when it was lost.
 
@@ -451,7 +262,6 @@ async def lock_leased(session: AsyncSession, *, delivery_id: int, token: str) ->
     return touched.scalar_one_or_none()
 
 
-_deliveries = cast(Table, Delivery.__table__)
 _attempts = cast(Table, DeliveryAttempt.__table__)
 
 
@@ -552,49 +362,7 @@ async def resume_bot(session: AsyncSession, bot_id: int) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-# --- reading the log -------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class DeliveryFilter:
-    bot_id: int | None = None
-    task_id: int | None = None
-    state: str | None = None
-    outcome: str | None = None
-    """Exact outcome (``http_503``) or its kind (``invalid_reply`` matches ``invalid_reply: x``)."""
-    before_id: int | None = None
-    limit: int = 100
-
-
-async def list_deliveries(session: AsyncSession, flt: DeliveryFilter) -> list[Delivery]:
-    stmt = select(Delivery)
-    if flt.bot_id is not None:
-        stmt = stmt.where(Delivery.bot_id == flt.bot_id)
-    if flt.task_id is not None:
-        stmt = stmt.where(Delivery.task_id == flt.task_id)
-    if flt.state is not None:
-        stmt = stmt.where(Delivery.state == flt.state)
-    if flt.outcome is not None:
-        stmt = stmt.where(
-            or_(Delivery.outcome == flt.outcome, Delivery.outcome.like(f"{flt.outcome}:%"))
-        )
-    if flt.before_id is not None:
-        stmt = stmt.where(Delivery.id < flt.before_id)
-    stmt = stmt.order_by(Delivery.id.desc()).limit(max(1, min(flt.limit, 1000)))
-    return list((await session.execute(stmt)).scalars().all())
-
-
-async def get_delivery(session: AsyncSession, delivery_id: int) -> Delivery | None:
-    return await session.get(Delivery, delivery_id)
-
-
-async def attempts_of(session: AsyncSession, delivery_id: int) -> list[DeliveryAttempt]:
-    stmt = (
-        select(DeliveryAttempt)
-        .where(DeliveryAttempt.delivery_id == delivery_id)
-        .order_by(DeliveryAttempt.id)
-    )
-    return list((await session.execute(stmt)).scalars().all())
+# --- resending ---------------------------------------------------------------------------
 
 
 async def resend(session: AsyncSession, delivery_id: int, now: datetime) -> Delivery | None:
@@ -616,25 +384,3 @@ async def resend(session: AsyncSession, delivery_id: int, now: datetime) -> Deli
     row.lease_owner = row.lease_token = None
     row.lease_until = None
     return row
-
-
-async def queue_depth(session: AsyncSession) -> int:
-    stmt = select(func.count()).select_from(Delivery).where(Delivery.state == PENDING)
-    return int((await session.execute(stmt)).scalar() or 0)
-
-
-async def paused_pair_count(session: AsyncSession) -> int:
-    return int((await session.execute(select(func.count()).select_from(PausedPair))).scalar() or 0)
-
-
-async def recent_call_times(
-    session: AsyncSession, *, since: datetime
-) -> list[tuple[int, datetime]]:
-    """(bot, start) of every attempt since ``since``: primes the rate limit after a restart."""
-    stmt = select(DeliveryAttempt.bot_id, DeliveryAttempt.started_at).where(
-        and_(
-            DeliveryAttempt.started_at >= since,
-            DeliveryAttempt.outcome.not_like("refused_by_policy%"),
-        )
-    )
-    return [(int(b), t) for b, t in (await session.execute(stmt)).all()]

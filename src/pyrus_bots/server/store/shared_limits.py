@@ -9,10 +9,13 @@ runs on hosts with synchronised clocks, as PostgreSQL deployments already requir
 - ``api_rate_windows``: one fixed window per key (``limit`` requests per ``window`` seconds from
   the key's first request), counted by an upsert; for API requests the same statement reads the
   caller's token and the directory version (:meth:`SharedRateWindows.admit`).
-- ``bot_call_slots``: ``limit`` slots per bot. A call takes a slot whose ``free_at`` has passed and
-  holds it until the call ends; the slot becomes free ``window`` seconds after the call ended. So
-  two calls on one slot reach the bot at least ``window`` seconds apart, and no window of
-  ``window`` seconds ever holds more than ``limit`` calls, whichever worker made them.
+- ``bot_call_slots``: up to ``limit`` slots per bot, numbered 1 to ``limit``. A call takes a slot
+  whose ``free_at`` has passed and holds it until the call ends; the slot becomes free ``window``
+  seconds after the call ended. So two calls on one slot reach the bot at least ``window`` seconds
+  apart, and no window of ``window`` seconds ever holds more than ``limit`` calls, whichever
+  worker made them. A slot's row is written by the first call that needs it (the primary key
+  keeps two workers from making the same one), so a limit costs rows only for calls made: any
+  limit, however large, works the same way.
 """
 
 from __future__ import annotations
@@ -21,18 +24,18 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Float, Index, Integer, String, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import TextClause
 
 from pyrus_bots.server.store.counters import DIRECTORY_VERSION
 from pyrus_bots.server.store.models import Base
 
 EXPIRED_SWEEP_EVERY = 1000
 """Hits between two deletions of windows that ended (keeps the table small)."""
-MAX_SHARED_SLOTS = 10_000
-"""The largest bot call limit kept as slots (one row each); larger limits are per worker."""
 
 
 class ApiRateWindow(Base):
@@ -159,57 +162,74 @@ class Admission:
     """``None`` when the token is refused (nothing was counted)."""
 
 
-_ENSURE_SLOTS = text(
+_TRIM_SLOTS = text("DELETE FROM bot_call_slots WHERE slot > :limit")
+# Per bot wanted: reuse the slots free longest (skipping those another worker is taking at this
+# instant), then make new slots after the highest one, up to the limit. A new slot another
+# worker made at the same instant is skipped (ON CONFLICT): ``attempted`` rows tell the caller.
+# New slots are made in (bot, slot) order, so two transactions making slots never deadlock.
+_TAKE = text(
     """
-    WITH added AS (
+    WITH wanted AS (
+        SELECT * FROM unnest(CAST(:bot_ids AS bigint[]), CAST(:counts AS integer[])) AS w(bot_id, n)
+    ), reused AS (
+        UPDATE bot_call_slots AS s SET free_at = :hold_until
+        FROM (
+            SELECT p.bot_id, p.slot FROM wanted AS w CROSS JOIN LATERAL (
+                SELECT bot_id, slot FROM bot_call_slots
+                WHERE bot_id = w.bot_id AND free_at <= :now
+                ORDER BY free_at LIMIT w.n FOR UPDATE SKIP LOCKED
+            ) AS p
+        ) AS pick
+        WHERE s.bot_id = pick.bot_id AND s.slot = pick.slot
+        RETURNING s.bot_id, s.slot
+    ), short AS (
+        SELECT w.bot_id,
+               w.n - (SELECT count(*) FROM reused AS r WHERE r.bot_id = w.bot_id) AS missing,
+               (SELECT coalesce(max(slot), 0) FROM bot_call_slots AS s
+                WHERE s.bot_id = w.bot_id) AS made,
+               (SELECT min(free_at) FROM bot_call_slots AS s
+                WHERE s.bot_id = w.bot_id) AS next_free
+        FROM wanted AS w
+    ), added AS (
         INSERT INTO bot_call_slots (bot_id, slot, free_at)
-        SELECT :bot_id, g, 0 FROM generate_series(1, :limit) AS g
-        ON CONFLICT DO NOTHING RETURNING slot
+        SELECT short.bot_id, g, :hold_until FROM short
+        CROSS JOIN LATERAL generate_series(
+            short.made + 1, LEAST(:limit, short.made + short.missing)) AS g
+        ORDER BY short.bot_id, g
+        ON CONFLICT DO NOTHING
+        RETURNING bot_id, slot
     )
-    DELETE FROM bot_call_slots WHERE bot_id = :bot_id AND slot > :limit
-    """
-)
-# Take the slot free longest, skipping slots another worker is taking at this instant; report
-# when the next slot frees up when none is free.
-_ACQUIRE = text(
-    """
-    WITH pick AS (
-        SELECT slot FROM bot_call_slots
-        WHERE bot_id = :bot_id AND free_at <= :now
-        ORDER BY free_at LIMIT 1 FOR UPDATE SKIP LOCKED
-    ), taken AS (
-        UPDATE bot_call_slots AS s SET free_at = :hold_until FROM pick
-        WHERE s.bot_id = :bot_id AND s.slot = pick.slot RETURNING s.slot
-    )
-    SELECT (SELECT slot FROM taken) AS slot,
-           (SELECT min(free_at) FROM bot_call_slots WHERE bot_id = :bot_id) AS next_free
+    SELECT bot_id, slot, CAST(NULL AS bigint) AS attempted,
+           CAST(NULL AS float8) AS next_free FROM reused
+    UNION ALL SELECT bot_id, slot, NULL, NULL FROM added
+    UNION ALL
+    SELECT bot_id, NULL, GREATEST(0, LEAST(:limit, made + missing) - made),
+           CASE WHEN made < :limit THEN CAST(:now AS float8) ELSE next_free END
+    FROM short
     """
 )
 _RELEASE = text(
-    "UPDATE bot_call_slots SET free_at = :free_at WHERE bot_id = :bot_id AND slot = :slot"
-)
-_ACQUIRE_MANY = text(
     """
-    WITH pick AS (
-        SELECT s.bot_id, s.slot
-        FROM unnest(CAST(:bot_ids AS bigint[]), CAST(:counts AS integer[])) AS w(bot_id, n)
-        CROSS JOIN LATERAL (
-            SELECT bot_id, slot FROM bot_call_slots
-            WHERE bot_id = w.bot_id AND free_at <= :now
-            ORDER BY free_at LIMIT w.n FOR UPDATE SKIP LOCKED
-        ) AS s
-    )
-    UPDATE bot_call_slots AS s SET free_at = :hold_until FROM pick
-    WHERE s.bot_id = pick.bot_id AND s.slot = pick.slot
-    RETURNING s.bot_id, s.slot
+    UPDATE bot_call_slots AS s SET free_at = e.free_at
+    FROM unnest(CAST(:bot_ids AS bigint[]), CAST(:slots AS integer[]),
+                CAST(:free_ats AS float8[])) AS e(bot_id, slot, free_at)
+    WHERE s.bot_id = e.bot_id AND s.slot = e.slot
     """
 )
+# Slots free by ``at`` plus slots not made yet, and when the first one frees (0: at once).
 _AVAILABLE = text(
     """
-    SELECT bot_id, count(*) FILTER (WHERE free_at <= :at) AS free, min(free_at) AS next_free
-    FROM bot_call_slots WHERE bot_id = ANY(:bot_ids) GROUP BY bot_id
+    SELECT b.bot_id,
+           (SELECT count(*) FROM bot_call_slots AS s
+            WHERE s.bot_id = b.bot_id AND s.free_at <= :at) AS free,
+           (SELECT coalesce(max(slot), 0) FROM bot_call_slots AS s
+            WHERE s.bot_id = b.bot_id) AS made,
+           (SELECT min(free_at) FROM bot_call_slots AS s WHERE s.bot_id = b.bot_id) AS next_free
+    FROM unnest(CAST(:bot_ids AS bigint[])) AS b(bot_id)
     """
 )
+TAKE_ROUNDS = 3
+"""Statements one take may run when other workers make the same new slots at the same time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,83 +254,120 @@ class SharedBotCallLimit:
     def __init__(self, engine: AsyncEngine, limit: int, window: float, hold: float) -> None:
         """``hold``: the longest a call may take (the bot timeout plus a margin); a slot taken by
         a worker that died frees ``hold + window`` seconds after it was taken."""
-        if not 0 < limit <= MAX_SHARED_SLOTS:
-            raise ValueError(f"a shared bot call limit must be 1 to {MAX_SHARED_SLOTS} calls")
+        if limit <= 0:
+            raise ValueError("a bot call limit must allow at least one call")
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self.limit = limit
         self.window = window
         self.hold = hold
-        self._ready: set[int] = set()
 
-    async def _ensure(self, conn: AsyncConnection, bot_id: int) -> None:
-        if bot_id not in self._ready:
-            await conn.execute(_ENSURE_SLOTS, {"bot_id": bot_id, "limit": self.limit})
-            self._ready.add(bot_id)
+    async def trim(self) -> None:
+        """Drop slots beyond the limit (a deployment restarted with a lower one)."""
+        async with self._engine.connect() as conn:
+            await conn.execute(_TRIM_SLOTS, {"limit": self.limit})
+
+    async def _run(self, statement: TextClause, params: Any, session: Executor | None) -> Any:
+        """Run on ``session`` (inside the caller's transaction) or autocommitted on its own;
+        return the result."""
+        if session is not None:
+            return await session.execute(statement, params)
+        async with self._engine.connect() as conn:
+            return await conn.execute(statement, params)
+
+    async def _take(
+        self, wanted: Mapping[int, int], now: float, session: Executor | None = None
+    ) -> tuple[list[_Taken], float]:
+        """Take up to ``wanted[bot]`` slots per bot for calls starting now; also return when the
+        first slot of the last bot asked for frees (``now`` when one may be made)."""
+        taken: list[_Taken] = []
+        retry_at = now
+        for _ in range(TAKE_ROUNDS):
+            params = {
+                "bot_ids": list(wanted),
+                "counts": list(wanted.values()),
+                "now": now,
+                "hold_until": now + self.hold + self.window,
+                "limit": self.limit,
+            }
+            rows = (await self._run(_TAKE, params, session)).all()
+            attempted: dict[int, int] = {}
+            made: dict[int, int] = {}
+            for bot_id, slot, tried, next_free in rows:
+                if slot is not None:
+                    taken.append((int(bot_id), int(slot)))
+                    made[int(bot_id)] = made.get(int(bot_id), 0) + 1
+                else:
+                    attempted[int(bot_id)] = int(tried)
+                    retry_at = max(now, float(next_free) if next_free is not None else now)
+            # Bots that tried to make slots another worker made meanwhile ask once more.
+            wanted = {
+                bot_id: n - made.get(bot_id, 0)
+                for bot_id, n in wanted.items()
+                if n - made.get(bot_id, 0) > 0 and attempted.get(bot_id, 0) > 0
+            }
+            if not wanted:
+                break
+        return taken, retry_at
 
     async def acquire(self, bot_id: int, now: float) -> SlotGrant:
         """Take a slot for a call starting now, or say when one frees up."""
-        async with self._engine.connect() as conn:
-            await self._ensure(conn, bot_id)
-            row = (
-                await conn.execute(
-                    _ACQUIRE,
-                    {"bot_id": bot_id, "now": now, "hold_until": now + self.hold + self.window},
-                )
-            ).one()
-        if row.slot is not None:
-            return SlotGrant(slot=int(row.slot), retry_at=now)
-        next_free = float(row.next_free) if row.next_free is not None else now
-        return SlotGrant(slot=None, retry_at=max(next_free, now))
+        taken, retry_at = await self._take({bot_id: 1}, now)
+        if taken:
+            return SlotGrant(slot=taken[0][1], retry_at=now)
+        return SlotGrant(slot=None, retry_at=retry_at)
 
-    async def acquire_many(self, wanted: Mapping[int, int], now: float) -> dict[int, list[int]]:
+    async def acquire_many(
+        self, wanted: Mapping[int, int], now: float, session: Executor | None = None
+    ) -> dict[int, list[int]]:
         """Take up to ``wanted[bot]`` slots per bot for calls starting now, in one statement (a
-        claim's batch); fewer when other workers took them meanwhile."""
+        claim's batch); fewer when other workers took them meanwhile. With ``session``, the
+        slots are taken in its transaction (held, for others, from its commit on)."""
         wanted = {bot_id: n for bot_id, n in wanted.items() if n > 0}
-        if not wanted:
-            return {}
-        params = {
-            "bot_ids": list(wanted),
-            "counts": list(wanted.values()),
-            "now": now,
-            "hold_until": now + self.hold + self.window,
-        }
         granted: dict[int, list[int]] = {}
-        async with self._engine.connect() as conn:
-            for bot_id in wanted:
-                await self._ensure(conn, bot_id)
-            for bot_id, slot in await conn.execute(_ACQUIRE_MANY, params):
-                granted.setdefault(int(bot_id), []).append(int(slot))
+        if wanted:
+            for bot_id, slot in (await self._take(wanted, now, session))[0]:
+                granted.setdefault(bot_id, []).append(slot)
         return granted
 
-    async def release_many(self, calls: Sequence[tuple[int, int, float]]) -> None:
-        """Calls ``(bot, slot, finished)`` ended: each slot frees ``window`` seconds after."""
+    async def release_many(
+        self, calls: Sequence[tuple[int, int, float]], session: Executor | None = None
+    ) -> None:
+        """Calls ``(bot, slot, finished)`` ended: each slot frees ``window`` seconds after
+        (from the commit of ``session``'s transaction, when given)."""
         if calls:
-            async with self._engine.connect() as conn:
-                await conn.execute(
-                    _RELEASE,
-                    [
-                        {"bot_id": bot_id, "slot": slot, "free_at": finished + self.window}
-                        for bot_id, slot, finished in calls
-                    ],
-                )
+            params = {
+                "bot_ids": [bot_id for bot_id, _, _ in calls],
+                "slots": [slot for _, slot, _ in calls],
+                "free_ats": [finished + self.window for _, _, finished in calls],
+            }
+            await self._run(_RELEASE, params, session)
 
     async def release(self, bot_id: int, slot: int, finished: float) -> None:
         """The call on ``slot`` ended at ``finished``: the slot frees ``window`` seconds later."""
         await self.release_many([(bot_id, slot, finished)])
 
-    async def available(self, bot_ids: Collection[int], at: float) -> dict[int, CallRoom]:
+    async def available(
+        self, bot_ids: Collection[int], at: float, session: Executor | None = None
+    ) -> dict[int, CallRoom]:
         """How many calls each bot could start by ``at``, and when its first slot frees."""
         ids = list(bot_ids)
         if not ids:
             return {}
-        async with self._engine.connect() as conn:
-            for bot_id in ids:
-                await self._ensure(conn, bot_id)
-            rows = (await conn.execute(_AVAILABLE, {"bot_ids": ids, "at": at})).all()
-        return {
-            int(bot_id): CallRoom(free=int(free), next_free=float(next_free))
-            for bot_id, free, next_free in rows
-        }
+        rows = (await self._run(_AVAILABLE, {"bot_ids": ids, "at": at}, session)).all()
+        rooms = {}
+        for bot_id, free, made, next_free in rows:
+            unmade = max(0, self.limit - int(made))
+            rooms[int(bot_id)] = CallRoom(
+                free=int(free) + unmade,
+                next_free=0.0 if unmade or next_free is None else float(next_free),
+            )
+        return rooms
+
+
+Executor = AsyncSession | AsyncConnection
+"""Where a statement may run inside a caller's transaction."""
+_Taken = tuple[int, int]
+"""A slot taken: (bot, slot)."""
 
 
 def seconds_left(started: float, window: float, now: float) -> int:

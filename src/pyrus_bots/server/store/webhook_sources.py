@@ -1,8 +1,7 @@
-"""Read what a batch of webhooks is built from in a few queries instead of a few per delivery.
+"""What a batch of webhooks is built from, read in a few queries instead of a few per delivery.
 
-The task store reads one task's comments at a time and issues one token at a time; a claim of
-many deliveries reads all their tasks, all their comments and inserts all their tokens in one
-statement each. (Private adapters over the store's tables: the store offers no batch reads.)
+A delivery worker's claim of many deliveries reads all their tasks, all their comments and
+inserts all their webhook tokens in one statement each.
 """
 
 from __future__ import annotations
