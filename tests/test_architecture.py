@@ -14,13 +14,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "pyrus_bots"
 MAX_MODULE_LINES = 500
 MAX_CLASS_LINES = 300
 
-# Offenders of today's tree that the architecture rework splits; this list only shrinks.
-KNOWN_OFFENDERS = frozenset(
-    {
-        "bot/reply.py::Reply",
-    }
-)
-
 
 def _offenders() -> dict[str, int]:
     """Every module and class over its limit, with its number of lines."""
@@ -39,15 +32,9 @@ def _offenders() -> dict[str, int]:
     return found
 
 
-def test_no_new_module_or_class_over_its_size_limit() -> None:
+def test_no_module_or_class_over_its_size_limit() -> None:
     offenders = _offenders()
-    new = {name: size for name, size in offenders.items() if name not in KNOWN_OFFENDERS}
-    assert not new, (
+    assert not offenders, (
         f"over {MAX_MODULE_LINES} lines per module or {MAX_CLASS_LINES} per class "
-        f"(split by concept): {new}"
+        f"(split by concept): {offenders}"
     )
-
-
-def test_known_offenders_list_only_holds_current_offenders() -> None:
-    stale = sorted(KNOWN_OFFENDERS - _offenders().keys())
-    assert not stale, f"within the limits now, remove from KNOWN_OFFENDERS: {stale}"

@@ -122,23 +122,17 @@ class Reply:
 
     def set_text(self, text: str) -> Self:
         """Plain comment text."""
-        self._check_str("text", text)
-        if "formatted_text" in self._data:
-            raise ReplyError("a reply has text or formatted_text, not both")
-        self._data["text"] = text
+        _set_text(self._data, "text", text, other="formatted_text")
         return self
 
     def set_formatted_text(self, html: str) -> Self:
         """Rich comment text (HTML)."""
-        self._check_str("formatted_text", html)
-        if "text" in self._data:
-            raise ReplyError("a reply has text or formatted_text, not both")
-        self._data["formatted_text"] = html
+        _set_text(self._data, "formatted_text", html, other="text")
         return self
 
     def set_subject(self, subject: str) -> Self:
         """A new task subject."""
-        self._check_str("subject", subject)
+        _check_str("subject", subject)
         self._data["subject"] = subject
         return self
 
@@ -346,10 +340,17 @@ class Reply:
 
     __hash__ = None  # type: ignore[assignment]
 
-    @staticmethod
-    def _check_str(key: str, value: Any) -> None:
-        if not isinstance(value, str):
-            raise ReplyError(f"{key} is a string, not {type(value).__name__}")
+
+def _check_str(key: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise ReplyError(f"{key} is a string, not {type(value).__name__}")
+
+
+def _set_text(data: dict[str, Any], key: str, value: str, *, other: str) -> None:
+    _check_str(key, value)
+    if other in data:
+        raise ReplyError("a reply has text or formatted_text, not both")
+    data[key] = value
 
 
 class Later:
