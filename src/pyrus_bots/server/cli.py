@@ -11,14 +11,20 @@ import asyncio
 import enum
 import importlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from pyrus_bots.server import settings as defaults
-from pyrus_bots.server.settings import Settings, parse_rate, parse_schedule, with_environment
+from pyrus_bots.server.settings import (
+    Settings,
+    parse_call_limit,
+    parse_rate,
+    parse_schedule,
+    with_environment,
+)
 
 ENV_PREFIX = "PYRUS_BOTS_"
 DEFAULT_RETRY_SCHEDULE_TEXT = ",".join(f"{s:g}" for s in defaults.DEFAULT_RETRY_SCHEDULE)
@@ -45,9 +51,13 @@ def _env(name: str) -> str:
     return ENV_PREFIX + name.upper()
 
 
-def _rate(text: str, option: str) -> tuple[int, float]:
+def _rate(
+    text: str,
+    option: str,
+    parse: Callable[[str], tuple[int, float] | None] = parse_rate,
+) -> Any:
     try:
-        return parse_rate(text)
+        return parse(text)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=option) from None
 
@@ -117,7 +127,9 @@ def serve(
     ] = defaults.DEFAULT_BOT_TIMEOUT,
     bot_call_limit: Annotated[
         str,
-        typer.Option(envvar=_env("bot_call_limit"), help="Webhook calls per bot: CALLS/SECONDS."),
+        typer.Option(
+            envvar=_env("bot_call_limit"), help="Webhook calls per bot: CALLS/SECONDS or off."
+        ),
     ] = _format_rate(defaults.DEFAULT_BOT_CALL_LIMIT),
     api_limit: Annotated[
         str,
@@ -162,7 +174,7 @@ def serve(
         role=role.value,
         retry_schedule=_schedule(retry_schedule),
         bot_timeout=bot_timeout,
-        bot_call_limit=_rate(bot_call_limit, "--bot-call-limit"),
+        bot_call_limit=_rate(bot_call_limit, "--bot-call-limit", parse_call_limit),
         api_limit=_rate(api_limit, "--api-limit"),
         hook_policy=hook_policy.value,
         signature_case=signature_case.value,

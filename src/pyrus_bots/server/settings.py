@@ -44,6 +44,14 @@ def parse_rate(text: str) -> tuple[int, float]:
     return parsed
 
 
+NO_LIMIT = "off"
+
+
+def parse_call_limit(text: str) -> tuple[int, float] | None:
+    """Parse a bot call limit: ``"500/600"`` as :func:`parse_rate`, or ``"off"`` for none."""
+    return None if text.strip().lower() == NO_LIMIT else parse_rate(text)
+
+
 def parse_schedule(text: str) -> tuple[float, ...]:
     """Parse ``"0,61,122"`` into offsets in seconds, one per attempt."""
     try:
@@ -68,7 +76,7 @@ class Settings:
     role: Role = "all"  # api, delivery worker, or both
     retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE  # attempt offsets from a trigger
     bot_timeout: float = DEFAULT_BOT_TIMEOUT  # seconds a bot has to answer 2XX
-    bot_call_limit: tuple[int, float] = DEFAULT_BOT_CALL_LIMIT  # calls per window, per bot
+    bot_call_limit: tuple[int, float] | None = DEFAULT_BOT_CALL_LIMIT  # per bot; None: no limit
     api_limit: tuple[int, float] = DEFAULT_API_LIMIT  # API requests per window, per user
     hook_policy: HookPolicy = "default"  # which hook addresses may be called
     signature_case: SignatureCase = "upper"  # hex case of X-Pyrus-Sig

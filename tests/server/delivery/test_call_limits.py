@@ -5,8 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pyrus_bots.server.delivery.limits import LocalCallLimit, SharedCallLimit, call_limit_for
-from pyrus_bots.server.settings import Settings
+import pytest
+
+from pyrus_bots.server.delivery.limits import (
+    LocalCallLimit,
+    NoCallLimit,
+    SharedCallLimit,
+    call_limit_for,
+)
+from pyrus_bots.server.settings import Settings, parse_call_limit
 from pyrus_bots.server.store.db import Database
 
 
@@ -47,3 +54,20 @@ async def test_no_window_holds_more_than_the_limit(database: Database) -> None:
     assert (await limit.acquire(8)).permit is not None  # other bots are not affected
     clock.at += 1.1
     assert (await limit.acquire(7)).permit is not None
+
+
+async def test_a_limit_switched_off_lets_every_call_go(database: Database) -> None:
+    limit = call_limit_for(database, Settings(bot_call_limit=None), SteppedClock())
+    assert isinstance(limit, NoCallLimit)
+    await limit.start()
+    async with database.session() as session, session.begin():
+        assert (await limit.room(session, [7], 0.0))[7].free >= 1000
+        assert len((await limit.take(session, {7: 1000}))[7]) == 1000
+    assert all([(await limit.acquire(7)).permit is not None for _ in range(1000)])
+
+
+def test_the_call_limit_option_reads_a_rate_or_off() -> None:
+    assert parse_call_limit("500/600") == (500, 600.0)
+    assert parse_call_limit("off") is None and parse_call_limit(" OFF ") is None
+    with pytest.raises(ValueError, match="CALLS/SECONDS"):
+        parse_call_limit("none")

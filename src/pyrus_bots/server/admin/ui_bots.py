@@ -17,6 +17,7 @@ from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.server.admin import ui_delivery_data
 from pyrus_bots.server.admin.ui_context import UIContext, ui_context
 from pyrus_bots.server.admin.ui_views import format_time, mask_secret
+from pyrus_bots.server.settings import DEFAULT_BOT_CALL_LIMIT
 from pyrus_bots.server.store import bots as bot_store
 from pyrus_bots.server.store import outbox
 from pyrus_bots.server.store.bots import BotRecord
@@ -33,8 +34,17 @@ MANAGE_REFUSED = (
 
 
 def _rate_window(ctx: UIContext) -> str:
+    if ctx.state.settings.bot_call_limit is None:
+        return "no call limit"
     limit, window = ctx.state.settings.bot_call_limit
     return f"{limit} calls per {window:g} s"
+
+
+def _call_limit(ctx: UIContext) -> tuple[int | str, float]:
+    """The limit to show beside a bot's calls, and the window they are counted in."""
+    if ctx.state.settings.bot_call_limit is None:
+        return "no limit", DEFAULT_BOT_CALL_LIMIT[1]
+    return ctx.state.settings.bot_call_limit
 
 
 def _change_refusal(ctx: UIContext, csrf: str) -> Response | None:
@@ -65,7 +75,9 @@ def _check_hook_url(text: str) -> str | None:
     return None
 
 
-def _bot_view(bot: BotRecord, stats: ui_delivery_data.BotCallStats, limit: int) -> dict[str, Any]:
+def _bot_view(
+    bot: BotRecord, stats: ui_delivery_data.BotCallStats, limit: int | str
+) -> dict[str, Any]:
     return {
         "id": bot.person_id,
         "name": bot.name,
@@ -85,7 +97,7 @@ def _bot_view(bot: BotRecord, stats: ui_delivery_data.BotCallStats, limit: int) 
 
 
 async def _bots_with_stats(ctx: UIContext) -> list[dict[str, Any]]:
-    limit, window = ctx.state.settings.bot_call_limit
+    limit, window = _call_limit(ctx)
     async with ctx.state.database.session() as db:
         bots = await bot_store.list_bots(db, ctx.directory.organization_id)
         stats = await ui_delivery_data.bot_call_stats(
@@ -184,7 +196,7 @@ async def _bot_page(
     status_code: int = 200,
 ) -> Response:
     assert ctx.viewer is not None
-    limit, window = ctx.state.settings.bot_call_limit
+    limit, window = _call_limit(ctx)
     async with ctx.state.database.session() as db:
         bot = await bot_store.get_bot(db, bot_id)
         stats = await ui_delivery_data.bot_call_stats(

@@ -28,6 +28,10 @@ from pyrus_bots.server.store.shared_limits import SharedBotCallLimit
 Permit = int
 """What a call holds while it runs (the slot number of a shared limit)."""
 
+# What "no limit" answers for a bot's room: more than any claim takes (a claim is also capped
+# by the worker's concurrency settings).
+UNLIMITED_ROOM = 1 << 30
+
 
 @dataclass(frozen=True, slots=True)
 class Grant:
@@ -79,10 +83,12 @@ class CallLimit(Protocol):
 class LocalCallLimit:
     """The limit of the only worker (SQLite): calls are counted when they go out."""
 
-    def __init__(self, database: Database, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, clock: Clock, limit: tuple[int, float]
+    ) -> None:
         self._database = database
         self._clock = clock
-        self._window = CallWindow(*settings.bot_call_limit, margin=settings.call_window_margin)
+        self._window = CallWindow(*limit, margin=settings.call_window_margin)
 
     async def start(self) -> None:
         now = self._clock.now()
@@ -123,11 +129,13 @@ class LocalCallLimit:
 class SharedCallLimit:
     """The limit of every worker of a PostgreSQL deployment: call slots in the database."""
 
-    def __init__(self, database: Database, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self, database: Database, settings: Settings, clock: Clock, limit: tuple[int, float]
+    ) -> None:
         self._clock = clock
         self._slots = SharedBotCallLimit(
             database.engine,
-            *settings.bot_call_limit,
+            *limit,
             hold=settings.bot_timeout + settings.stop_grace,
         )
 
@@ -161,8 +169,37 @@ class SharedCallLimit:
         await self._slots.release_many([(bot_id, slot, ended) for bot_id, slot in calls], session)
 
 
+class NoCallLimit:
+    """No limit (``--bot-call-limit off``): every call may go at once, nothing is counted."""
+
+    async def start(self) -> None:
+        return None
+
+    async def room(
+        self, session: AsyncSession, bot_ids: Collection[int], horizon: float
+    ) -> dict[int, Room]:
+        return {bot_id: Room(free=UNLIMITED_ROOM, free_in=0.0) for bot_id in bot_ids}
+
+    async def take(
+        self, session: AsyncSession, wanted: Mapping[int, int]
+    ) -> dict[int, list[Permit]]:
+        return {bot_id: [0] * count for bot_id, count in wanted.items()}
+
+    async def acquire(self, bot_id: int) -> Grant:
+        return Grant(permit=0)
+
+    async def release(
+        self, calls: Sequence[tuple[int, Permit]], session: AsyncSession | None = None
+    ) -> None:
+        return None
+
+
 def call_limit_for(database: Database, settings: Settings, clock: Clock) -> CallLimit:
-    """The call limit of this deployment's backend (chosen once, when the worker starts)."""
+    """The call limit of this deployment (chosen once, when the worker starts): none when it
+    is switched off, else the one of its backend."""
+    limit = settings.bot_call_limit
+    if limit is None:
+        return NoCallLimit()
     if database.dialect == "postgresql":
-        return SharedCallLimit(database, settings, clock)
-    return LocalCallLimit(database, settings, clock)
+        return SharedCallLimit(database, settings, clock, limit)
+    return LocalCallLimit(database, settings, clock, limit)
