@@ -67,7 +67,7 @@ def create_app(
 ) -> FastAPI:
     """The ASGI app for these settings. A ``database`` passed in stays open after shutdown."""
     owns_database = database is None
-    db = database if database is not None else Database(settings.db)
+    db = database if database is not None else Database(settings.db, settings=settings)
     state = ApiState(
         settings=settings,
         clock=clock,

@@ -77,7 +77,7 @@ async def prepare_database(settings: Settings) -> str:
     """Migrate the database and load the workspace file; a line saying what happened."""
     from pyrus_bots.server.store.db import Database
 
-    database = Database(settings.db)
+    database = Database(settings.db, settings=settings)
     try:
         await database.migrate()
         if settings.workspace is None:

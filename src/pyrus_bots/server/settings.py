@@ -106,6 +106,11 @@ class Settings:
     stop_grace: float = 1.0  # seconds beyond the bot timeout that stopping waits for calls
     dns_cache_seconds: int = 10  # seconds resolved, policy-checked hook addresses are reused
     listen_reconnect_delay: float = 1.0  # seconds between tries to re-open a lost LISTEN
+    pg_pool_size: int = 20  # PostgreSQL connections kept open per process
+    pg_max_overflow: int = 10  # more connections a busy process may open beyond the pool
+    pg_pool_recycle: float = 1800.0  # seconds; renew connections before server idle limits
+    sqlite_busy_timeout: float = 30.0  # seconds to wait for SQLite's one writer
+    ui_session_max_age: int = 12 * 3600  # seconds a web UI sign-in lasts
     extra: dict[str, str] = field(default_factory=dict)  # free-form, for extensions
 
     @property

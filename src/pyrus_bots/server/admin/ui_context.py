@@ -159,7 +159,7 @@ class UIContext:
         }
         html = _environment.get_template(f"ui/{template}").render(context)
         response = HTMLResponse(html, status_code=status_code)
-        store_session(self.request, response, self.session, self.admin_token)
+        store_session(self.request, response, self.session, self.state.settings)
         return response
 
     def redirect(self, path: str, *, done: str | None = None) -> Response:
@@ -167,7 +167,7 @@ class UIContext:
         if done:
             target += ("&" if "?" in target else "?") + urlencode({"done": done})
         response = RedirectResponse(target, status_code=303)
-        store_session(self.request, response, self.session, self.admin_token)
+        store_session(self.request, response, self.session, self.state.settings)
         return response
 
     def to_login(self) -> Response:
@@ -196,7 +196,7 @@ class UIContext:
 async def ui_context(request: Request) -> UIContext:
     """FastAPI dependency for every UI page."""
     state = api_state(request)
-    session = load_session(request, state.settings.admin_token)
+    session = load_session(request, state.settings)
     async with state.database.session() as db:
         directory = await state.directories.get(db)
     return UIContext(request, state, session, directory)

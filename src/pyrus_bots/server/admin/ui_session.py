@@ -19,8 +19,9 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pyrus_bots.server.settings import Settings
+
 COOKIE_NAME = "pyrus_bots_ui"
-SESSION_MAX_AGE = 12 * 3600  # seconds a sign-in lasts
 _STATE_KEY = "ui_session_key"
 
 
@@ -77,7 +78,9 @@ def encode_session(key: bytes, session: UISession) -> str:
     return f"{payload.decode()}.{_sign(key, payload)}"
 
 
-def decode_session(key: bytes, cookie: str | None, now: float | None = None) -> UISession | None:
+def decode_session(
+    key: bytes, cookie: str | None, max_age: float, now: float | None = None
+) -> UISession | None:
     """The session in a cookie, or ``None`` when it is missing, forged or expired."""
     if not cookie or "." not in cookie:
         return None
@@ -95,27 +98,31 @@ def decode_session(key: bytes, cookie: str | None, now: float | None = None) -> 
         )
     except (ValueError, KeyError, TypeError):
         return None
-    if (now if now is not None else time.time()) - session.issued > SESSION_MAX_AGE:
+    if (now if now is not None else time.time()) - session.issued > max_age:
         return None
     return session
 
 
-def load_session(request: Request, admin_token: str | None) -> UISession:
-    found = decode_session(signing_key(request, admin_token), request.cookies.get(COOKIE_NAME))
+def load_session(request: Request, settings: Settings) -> UISession:
+    found = decode_session(
+        signing_key(request, settings.admin_token),
+        request.cookies.get(COOKIE_NAME),
+        settings.ui_session_max_age,
+    )
     if found is None:
         return UISession(dirty=True)
     return found
 
 
 def store_session(
-    request: Request, response: Response, session: UISession, admin_token: str | None
+    request: Request, response: Response, session: UISession, settings: Settings
 ) -> None:
     if not session.dirty:
         return
     response.set_cookie(
         COOKIE_NAME,
-        encode_session(signing_key(request, admin_token), session),
-        max_age=SESSION_MAX_AGE,
+        encode_session(signing_key(request, settings.admin_token), session),
+        max_age=settings.ui_session_max_age,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",

@@ -8,6 +8,7 @@ write lock, serialises the upgrade).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,14 +25,12 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from pyrus_bots.server.settings import Settings
+
 Dialect = Literal["sqlite", "postgresql"]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 0x70797275_7301  # pg_advisory_lock key held while migrating
-SQLITE_BUSY_TIMEOUT_MS = 30_000  # wait this long for another writer before "database is locked"
-PG_POOL_SIZE = 20  # kept open: a busy process reuses them instead of opening overflow ones
-PG_MAX_OVERFLOW = 10  # at most 30 connections per process, as before
-PG_POOL_RECYCLE = 1800.0  # seconds; renew connections before server-side idle limits
 
 
 def to_async_url(url: str) -> tuple[Dialect, str]:
@@ -57,19 +56,25 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, much faster
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, ConnectionPoolEntry], None]:
+    """What every new SQLite connection runs first."""
+
+    def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, much faster
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    return on_connect
 
 
 class Database:
     """An async engine plus ``session()`` (an ``AsyncSession`` factory, expire_on_commit off)."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, settings: Settings | None = None) -> None:
+        tuning = settings if settings is not None else Settings()
         self.url = url
         self.dialect: Dialect
         self.dialect, async_url = to_async_url(url)
@@ -80,11 +85,14 @@ class Database:
         }
         if self.dialect == "postgresql":
             options.update(
-                pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_recycle=PG_POOL_RECYCLE
+                pool_size=tuning.pg_pool_size,
+                max_overflow=tuning.pg_max_overflow,
+                pool_recycle=tuning.pg_pool_recycle,
             )
         self.engine: AsyncEngine = create_async_engine(async_url, **options)
         if self.dialect == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            busy_timeout_ms = round(tuning.sqlite_busy_timeout * 1000)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         self.session: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
