@@ -204,6 +204,14 @@ def test_nul_characters_are_refused(shared_server: RunningServer, fingerprint: N
     )
 
 
+def test_deeply_nested_json_is_refused(shared_server: RunningServer) -> None:
+    alice = person_client(shared_server, ALICE)
+    deep = b'{"text": "x", "extra": ' + b"[" * 65 + b"]" * 65 + b"}"
+    assert_error(alice.post("/v4/tasks", content=deep), 400, "invalid_value_format")
+    shallow = b'{"text": "x", "extra": ' + b"[" * 60 + b"]" * 60 + b"}"
+    assert alice.post("/v4/tasks", content=shallow).status_code == 200
+
+
 def test_escaped_backslash_u0000_is_ordinary_text(shared_server: RunningServer) -> None:
     alice = person_client(shared_server, ALICE)
     literal = alice.post("/v4/tasks", content=b'{"text": "\\\\u0000"}')

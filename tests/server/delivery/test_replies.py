@@ -22,6 +22,9 @@ ANSWERS: dict[str, bytes] = {
     "json_list": b"[1, 2]",
     "unknown_field": orjson.dumps({"text": "x", "field_updates": [{"id": 999, "value": "x"}]}),
     "bad_choice": orjson.dumps({"approval_choice": "maybe"}),
+    # What the database cannot store is refused as the API refuses it, never retried.
+    "nul_character": b'{"text": "a\\u0000b", "approval_choice": "approved"}',
+    "deep_nesting": b'{"text": "deep", "extra": ' + b"[" * 300 + b"]" * 300 + b"}",
     "ten_megabytes": b"<html>" + b"x" * TEN_MB,
     "approve": orjson.dumps({"text": "fine", "approval_choice": "approved"}),
 }
@@ -68,6 +71,14 @@ async def test_replies_are_recorded_and_change_nothing_unless_valid(
         outcome, detail, applied = outcomes[item]
         assert outcome.startswith("invalid_reply: ") and len(outcome) > len("invalid_reply: ")
         assert detail and not applied
+    assert outcomes["nul_character"][:2] == (
+        "invalid_reply: invalid_value_format",
+        "text values must not contain NUL characters",
+    )
+    assert outcomes["deep_nesting"][:2] == (
+        "invalid_reply: invalid_value_format",
+        "JSON nested deeper than 64 levels",
+    )
     assert outcomes["approve"] == ("success", None, True)
     await bot.stop()
 

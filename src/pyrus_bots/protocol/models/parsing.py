@@ -18,14 +18,21 @@ from pyrus_bots.protocol.models.base import PyrusModel
 from pyrus_bots.protocol.pyrus_json import loads
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "StrictBody",
     "as_pyrus_error",
+    "check_storable",
     "decode_object",
     "describe_validation_errors",
     "parse_body",
 ]
 
 _Model = TypeVar("_Model", bound=BaseModel)
+
+MAX_JSON_DEPTH = 64
+"""The deepest nesting of objects and arrays a request may have. Pyrus's own requests stay far
+below it (a table cell's value inside a row inside a field update is 6 levels); deeper JSON only
+strains the database (SQLite's JSON functions refuse it)."""
 
 
 class StrictBody(PyrusModel):
@@ -48,6 +55,38 @@ def decode_object(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise PyrusError("invalid_json", "the request body must be a JSON object")
     return data
+
+
+def check_storable(data: Any, raw: bytes | str | None = None) -> None:
+    """Refuse what the platform cannot store, wherever the JSON came from (an API body, a bot's
+    reply): a NUL character in any key or text (PostgreSQL cannot hold it) and nesting deeper
+    than :data:`MAX_JSON_DEPTH`. ``raw``, the undecoded text, lets the usual body skip the walk:
+    NUL can only arrive escaped, and a body with few brackets cannot be deep."""
+    if raw is not None:
+        text = raw.encode() if isinstance(raw, str) else raw
+        might_hold_nul = b"\\u0000" in text
+        might_be_deep = text.count(b"{") + text.count(b"[") > MAX_JSON_DEPTH
+        if not (might_hold_nul or might_be_deep):
+            return
+    _walk(data, 1)
+
+
+def _walk(value: Any, depth: int) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise PyrusError("invalid_value_format", "text values must not contain NUL characters")
+        return
+    if not isinstance(value, dict | list):
+        return
+    if depth > MAX_JSON_DEPTH:
+        raise PyrusError("invalid_value_format", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _walk(key, depth)
+            _walk(item, depth + 1)
+    else:
+        for item in value:
+            _walk(item, depth + 1)
 
 
 def describe_validation_errors(errors: Sequence[Any]) -> str:

@@ -15,7 +15,7 @@ from fastapi import Request
 from pydantic import BaseModel
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.protocol.models.parsing import decode_object, parse_body
+from pyrus_bots.protocol.models.parsing import check_storable, decode_object, parse_body
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -29,21 +29,8 @@ async def read_json_object(request: Request, *, allow_empty: bool = False) -> di
     if allow_empty and not raw.strip():
         return {}
     data = decode_object(raw)
-    # NUL can only arrive escaped; the cheap byte test keeps the deep scan off the usual path.
-    if b"\\u0000" in raw and _holds_nul(data):
-        raise PyrusError("invalid_value_format", "text values must not contain NUL characters")
+    check_storable(data, raw)
     return data
-
-
-def _holds_nul(value: Any) -> bool:
-    """Whether a NUL character hides in any key or string (PostgreSQL cannot store it)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(item) for item in value)
-    return False
 
 
 async def read_body(request: Request, model: type[_Model], *, allow_empty: bool = False) -> _Model:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.parsing import check_storable
 from pyrus_bots.protocol.models.requests import CommentRequest, parse_comment_request
 from pyrus_bots.server.delivery.dispatcher import SUCCESS, HttpResult
 
@@ -50,6 +51,8 @@ def parse_reply(result: HttpResult, max_bytes: int) -> CommentRequest | ReplyOut
     if not reply:
         return ReplyOutcome(SUCCESS, "empty reply: nothing to apply")
     try:
+        # What the API refuses as a body, a reply may not carry either (NUL, deep nesting).
+        check_storable(reply, result.body)
         return parse_comment_request(reply)
     except PyrusError as error:
         return ReplyOutcome(f"invalid_reply: {error.code}", error.message)
