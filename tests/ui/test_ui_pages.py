@@ -44,6 +44,9 @@ def test_loopback_without_token_needs_no_sign_in(ui_server: Start) -> None:
             assert "<h1>" in page.text
         assert client.get("/ui/static/htmx.min.js").status_code == 200
         assert client.get("/ui/static/../ui.py").status_code == 404
+        # A page on another site that rebinds its name to 127.0.0.1 is no administrator.
+        rebound = client.get("/ui/bots", headers={"Host": "evil.example"}, follow_redirects=False)
+        assert rebound.status_code in (302, 303) and "/ui/login" in rebound.headers["location"]
 
 
 def test_with_an_admin_token_every_page_asks_to_sign_in(ui_server: Start) -> None:

@@ -77,6 +77,36 @@ def test_admin_bot_create_update_reset_key(shared_server: RunningServer) -> None
     assert_error(admin.post("/admin/api/bots", json={"name": 1}), 400, "invalid_value_format")
 
 
+def test_cross_site_requests_are_refused_without_a_token(shared_server: RunningServer) -> None:
+    """What a page on another site makes the user's browser send to a loopback server."""
+    admin = shared_server.client()
+    # DNS rebinding: the page's own name now points at 127.0.0.1.
+    rebound = admin.get("/admin/api/bots", headers={"Host": "evil.example:8000"})
+    assert_error(rebound, 403, "access_denied")
+    # A form or fetch() from another origin that would create a bot and read its key.
+    foreign = {"Origin": "https://evil.example"}
+    created = admin.post("/admin/api/bots", json={"name": "Planted"}, headers=foreign)
+    assert_error(created, 403, "access_denied")
+    fetched = admin.post(
+        f"/admin/api/bots/{BOT_ID}/pause", headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert_error(fetched, 403, "access_denied")
+    # A "simple" cross-site request carries no preflight: text/plain with a JSON-looking body.
+    plain = admin.post(
+        "/admin/api/bots",
+        content=json.dumps({"name": "Planted"}),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert_error(plain, 415, "unsupported_media_type")
+    assert all(b["name"] != "Planted" for b in admin.get("/admin/api/bots").json()["bots"])
+    # The same change from the server's own origin, or from a script (no Origin), goes through.
+    own = {"Origin": shared_server.base_url}
+    assert admin.get("/admin/api/bots", headers={"Host": "localhost"}).status_code == 200
+    paused = admin.post(f"/admin/api/bots/{BOT_ID}/pause", headers=own)
+    assert paused.status_code == 200, paused.text
+    assert admin.post(f"/admin/api/bots/{BOT_ID}/resume").status_code == 200
+
+
 def test_admin_allowed_rules() -> None:
     loopback = Settings(host="127.0.0.1")
     assert admin_allowed(loopback, None)

@@ -9,6 +9,8 @@ on loopback alone lets requests through; ``serve`` refuses to listen wider witho
 from __future__ import annotations
 
 import hmac
+import ipaddress
+from urllib.parse import urlsplit
 
 from fastapi import Request
 
@@ -44,8 +46,62 @@ def admin_allowed(settings: Settings, presented: str | None) -> bool:
     return hmac.compare_digest(presented.encode(), settings.admin_token.encode())
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOOPBACK_NAMES = frozenset({"localhost"})
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def _served_hostnames(settings: Settings) -> set[str]:
+    names = {settings.host.lower()}
+    public = urlsplit(settings.base_url).hostname
+    if public:
+        names.add(public.lower())
+    return names
+
+
+def host_is_ours(request: Request, settings: Settings) -> bool:
+    """Whether the ``Host`` header names this server: a loopback address or name, or the host
+    it listens on or is published at. Trust without a token rests on loopback, and a foreign
+    name there is DNS rebinding at work."""
+    hostname = (urlsplit(f"//{request.headers.get('host', '')}").hostname or "").lower()
+    return _is_loopback(hostname) or hostname in _served_hostnames(settings)
+
+
+def refuse_cross_site(request: Request, settings: Settings) -> None:
+    """403 ``access_denied`` for what a page on another site makes a browser send; 415 for a
+    body that is not JSON."""
+    host = request.headers.get("host", "")
+    if settings.admin_token is None and not host_is_ours(request, settings):
+        raise PyrusError("access_denied", "the Host header names no address of this server", 403)
+    if request.method in SAFE_METHODS:
+        return
+    origin = request.headers.get("origin")
+    if request.headers.get("sec-fetch-site") == "cross-site" or (
+        origin is not None and urlsplit(origin).netloc.lower() != host.lower()
+    ):
+        raise PyrusError("access_denied", "changes from another site are refused", 403)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    has_body = request.headers.get("content-length", "0") != "0" or (
+        "transfer-encoding" in request.headers
+    )
+    if has_body and not (content_type == "application/json" or content_type.endswith("+json")):
+        raise PyrusError(
+            "unsupported_media_type", "the admin API takes bodies as application/json", 415
+        )
+
+
 async def require_admin(request: Request) -> None:
-    """FastAPI dependency: 401 ``authorization_error`` unless the caller may administer."""
+    """FastAPI dependency: 401 ``authorization_error`` unless the caller may administer; 403
+    or 415 for what only a browser on another site sends (:func:`refuse_cross_site`)."""
     settings: Settings = request.app.state.settings
     if not admin_allowed(settings, presented_token(request)):
         raise PyrusError("authorization_error", "the admin token is missing or wrong", 401)
+    refuse_cross_site(request, settings)

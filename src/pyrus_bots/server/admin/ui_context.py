@@ -11,7 +11,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from pyrus_bots.server.admin.auth import admin_allowed, presented_token
+from pyrus_bots.server.admin.auth import admin_allowed, host_is_ours, presented_token
 from pyrus_bots.server.admin.ui_session import UISession, load_session, store_session
 from pyrus_bots.server.admin.ui_views import MANAGE_BOTS_RIGHT, full_name
 from pyrus_bots.server.api.context import ApiState, api_state
@@ -124,6 +124,8 @@ class UIContext:
             # browser signed in so the next pages need not carry it.
             self.session.sign_in_admin()
             return Viewer(person=None, admin=True, signed_in=True)
+        if not host_is_ours(self.request, settings):
+            return None  # a page on another site reached loopback through DNS rebinding
         return Viewer(person=None, admin=True, signed_in=False)  # loopback only, no token
 
     @property
