@@ -77,6 +77,16 @@ def test_create_sync_diff(shared_server: RunningServer) -> None:
         ["blue", "00f"]
     ]
     assert len(alice.get(f"/v4/catalogs/{catalog_id}").json()["items"]) == 2  # unchanged
+    # Without "apply" at all (the official Python client drops "apply": false): a preview too.
+    unsaid = alice.post(
+        f"/v4/catalogs/{catalog_id}",
+        json={"catalog_headers": ["Key", "Hex"], "items": [{"values": ["blue", "00f"]}]},
+    ).json()
+    assert unsaid["apply"] is False and [i["values"][0] for i in unsaid["deleted"]] == [
+        "red",
+        "green",
+    ]
+    assert len(alice.get(f"/v4/catalogs/{catalog_id}").json()["items"]) == 2  # unchanged
 
     synced = alice.post(
         f"/v4/catalogs/{catalog_id}",

@@ -23,7 +23,8 @@ class CreateCatalogRequest(StrictBody):
 
 
 class SyncCatalogRequest(StrictBody):
-    """``POST /catalogs/{id}``: exactly these items remain (``apply: false`` only previews)."""
+    """``POST /catalogs/{id}``: exactly these items remain; only with ``apply: true``, else it
+    is a preview that changes nothing."""
 
     apply: bool | None = None
     catalog_headers: list[str]

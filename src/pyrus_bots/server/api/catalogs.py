@@ -121,7 +121,9 @@ async def sync_catalog(
             catalog_id,
             body.catalog_headers,
             _rows(body.items),
-            apply=body.apply is not False,
+            # Only "apply": true changes the catalog: without it a sync is a preview, so a
+            # client that leaves out "apply": false (the official Python one) deletes nothing.
+            apply=body.apply is True,
         )
     return PyrusJSONResponse(render_change(change))
 

@@ -60,11 +60,11 @@ async def sync_catalog(fake: FakeState, request: Request, body: Any) -> Response
         values for key, values in wanted.items() if current.get(key, {}).get("values") != values
     ]
     delete = [key for key in current if key not in wanted]
-    result = _change_catalog(
-        fake, catalog, upsert, delete, apply=data.get("apply", True) is not False
-    )
+    # A sync changes the catalog only with "apply": true; without it, it is a preview.
+    apply = data.get("apply") is True
+    result = _change_catalog(fake, catalog, upsert, delete, apply=apply)
     headers = data.get("catalog_headers")
-    if headers and data.get("apply", True) is not False:
+    if headers and apply:
         catalog["catalog_headers"] = [{"name": h, "type": "text"} for h in headers]
     return json_response(result)
 
