@@ -49,7 +49,6 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from pyrus_bots.protocol.models import CreateTaskRequest
-from pyrus_bots.server import tasks as task_service
 from pyrus_bots.server.delivery.payload import build_webhook
 from pyrus_bots.server.delivery.service import DeliveryService
 from pyrus_bots.server.settings import Settings
@@ -62,6 +61,7 @@ from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.directory import load_directory
 from pyrus_bots.server.store.models import TaskRow
 from pyrus_bots.server.store.outbox import Delivery
+from pyrus_bots.server.tasks import changes as task_service
 from pyrus_bots.server.workflow.render import render_task
 from pyrus_bots.server.workflow.state import FieldDef, FormDef, StepDef
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pyrus_bots.protocol.models import CommentRequest, CreateTaskRequest
-from pyrus_bots.server import tasks as task_service
 from pyrus_bots.server.delivery.service import DeliveryService
 from pyrus_bots.server.settings import Settings
 from pyrus_bots.server.store import bots as bot_store
@@ -23,6 +22,7 @@ from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.directory import load_directory
 from pyrus_bots.server.store.outbox import Delivery, DeliveryAttempt
+from pyrus_bots.server.tasks import changes as task_service
 from pyrus_bots.server.workflow.state import ChoiceOption, Comment, FieldDef, FormDef, StepDef
 
 ORG_ID = 1

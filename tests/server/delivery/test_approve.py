@@ -122,8 +122,8 @@ async def test_comment_and_close_events_last_comment_only_lower_case(
         from datetime import UTC, datetime
 
         from pyrus_bots.protocol.models import Action, CommentRequest
-        from pyrus_bots.server import tasks as task_service
         from pyrus_bots.server.store.directory import load_directory
+        from pyrus_bots.server.tasks import changes as task_service
 
         directory = await load_directory(session)
         await task_service.comment_task(

@@ -100,8 +100,8 @@ async def test_admin_api(sqlite_database: Database) -> None:
     bot = await ScriptedBot(scripted).start()  # type: ignore[arg-type]
     await seed_workspace(sqlite_database, bot.url)
     async with serve_app(sqlite_database) as base, httpx.AsyncClient(base_url=base) as http:
-        from pyrus_bots.server import tasks as task_service
         from pyrus_bots.server.store.directory import load_directory
+        from pyrus_bots.server.tasks import changes as task_service
 
         async with sqlite_database.session() as session, session.begin():
             directory = await load_directory(session)

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.requests import parse_comment_request as comment_request
 from pyrus_bots.protocol.models.requests import parse_create_task_request as task_request
-from pyrus_bots.server import tasks as service
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.directory import load_directory
 from pyrus_bots.server.store.models import CommentRow, TaskRow
 from pyrus_bots.server.store.outbox import Delivery
+from pyrus_bots.server.tasks import changes as service
 from pyrus_bots.server.workflow.state import Directory
 from pyrus_bots.server.workspace import apply_workspace, parse_workspace
 

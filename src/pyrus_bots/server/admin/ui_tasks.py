@@ -11,7 +11,6 @@ from fastapi.responses import Response
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.requests import parse_comment_request, parse_create_task_request
-from pyrus_bots.server import tasks as task_changes
 from pyrus_bots.server.admin.ui_context import UIContext, int_or_none, ui_context, users_to_act_as
 from pyrus_bots.server.admin.ui_views import (
     FieldInputError,
@@ -23,6 +22,7 @@ from pyrus_bots.server.admin.ui_views import (
 )
 from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import tasks as task_store
+from pyrus_bots.server.tasks import changes as task_changes
 from pyrus_bots.server.workflow import render
 from pyrus_bots.server.workflow.state import Person, TaskState
 

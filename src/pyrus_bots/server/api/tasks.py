@@ -13,11 +13,11 @@ from pyrus_bots.protocol.models.requests import (
     CommentRequest,
     CreateTaskRequest,
 )
-from pyrus_bots.server import tasks as task_changes
 from pyrus_bots.server.api.body import json_body, read_body
 from pyrus_bots.server.api.context import CallerDep, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
 from pyrus_bots.server.api.transactions import reading, writing
+from pyrus_bots.server.tasks import changes as task_changes
 from pyrus_bots.server.workflow.render import render_task
 
 router = APIRouter(tags=["tasks"])

@@ -30,7 +30,7 @@ from pyrus_bots.server.settings import Settings
 from pyrus_bots.server.store import outbox
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.outbox import DONE, FAILED, SUPERSEDED, DeliveryAttempt
-from pyrus_bots.server.tasks import CommentCall, comment_tasks
+from pyrus_bots.server.tasks.changes import CommentCall, comment_tasks
 from pyrus_bots.server.workflow.state import Directory
 
 log = logging.getLogger("pyrus_bots.delivery")

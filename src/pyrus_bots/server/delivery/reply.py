@@ -20,7 +20,7 @@ from pyrus_bots.protocol.models.requests import CommentRequest, parse_comment_re
 from pyrus_bots.server.delivery.dispatcher import SUCCESS, HttpResult
 
 if TYPE_CHECKING:
-    from pyrus_bots.server.tasks import CommentResult
+    from pyrus_bots.server.tasks.changes import CommentResult
 
 REPLY_TOO_LARGE = "reply_too_large"
 

@@ -4,23 +4,3 @@
 and its people index, and ``outbox`` writes the deliveries the change triggers, all in the
 caller's transaction (DESIGN.md 4, "Outbox").
 """
-
-from pyrus_bots.server.tasks.changes import (
-    CommentCall,
-    CommentResult,
-    comment_task,
-    comment_tasks,
-    create_task,
-    load_visible_task,
-    task_comments,
-)
-
-__all__ = [
-    "CommentCall",
-    "CommentResult",
-    "comment_task",
-    "comment_tasks",
-    "create_task",
-    "load_visible_task",
-    "task_comments",
-]
