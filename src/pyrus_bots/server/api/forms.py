@@ -24,25 +24,16 @@ from pyrus_bots.server.store import forms as form_store
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.workflow import access, register
 from pyrus_bots.server.workflow.render import render_form, render_task
-from pyrus_bots.server.workflow.state import FormDef, Person, TaskState
+from pyrus_bots.server.workflow.state import FormDef, TaskState
 
 router = APIRouter(tags=["forms"])
 
 PERMISSION_LEVELS = frozenset({"none", "member", "manager", "administrator"})
 
 
-def form_visible(form: FormDef, person: Person) -> bool:
-    if form.deleted:
-        return False
-    if person.type == "bot":
-        return True
-    members = set(form.manager_ids) | set(form.member_ids)
-    return not members or person.id in members or access.SEE_ALL_TASKS_RIGHT in person.rights
-
-
 def visible_form(caller: Caller, form_id: PathId) -> FormDef:
     form = caller.directory.forms.get(form_id)
-    if form is None or not form_visible(form, caller.person):
+    if form is None or not access.can_use_form(form, caller.person):
         raise PyrusError("access_denied_form", f"form {form_id} is not accessible")
     return form
 
@@ -52,7 +43,7 @@ async def list_forms(caller: CallerDep) -> PyrusJSONResponse:
     forms = [
         render_form(caller.directory, form)
         for form in sorted(caller.directory.forms.values(), key=lambda f: f.id)
-        if form_visible(form, caller.person)
+        if access.can_use_form(form, caller.person)
     ]
     return PyrusJSONResponse({"forms": forms})
 
@@ -67,19 +58,9 @@ async def _visible_tasks(
 ) -> list[TaskState]:
     """The form's tasks the caller may see, narrowed in the database by what the register's
     parameters allow (open only, steps, task ids), so a large form is not loaded whole."""
-    person = caller.person
-    narrow = register.narrowing(params)
-    sees_all = person.type != "bot" and (
-        person.id in form.manager_ids or access.SEE_ALL_TASKS_RIGHT in person.rights
-    )
     async with reading(api_state(request)) as session:
-        return await task_store.list_tasks(
-            session,
-            form_id=form.id,
-            is_closed=False if narrow.open_only else None,
-            steps=narrow.steps,
-            task_ids=narrow.task_ids,
-            person_id=None if sees_all else person.id,
+        return await task_store.register_tasks(
+            session, form, caller.person, register.narrowing(params)
         )
 
 

@@ -19,7 +19,9 @@ from pyrus_bots.server.store.codec import from_document
 from pyrus_bots.server.store.dialects import dialect_name
 from pyrus_bots.server.store.models import TaskRow
 from pyrus_bots.server.store.task_index import visible_to, waiting_on
-from pyrus_bots.server.workflow.state import TaskState
+from pyrus_bots.server.workflow import access
+from pyrus_bots.server.workflow.register import Narrowing
+from pyrus_bots.server.workflow.state import FormDef, Person, TaskState
 
 DEFAULT_INBOX_LIMIT = 50
 
@@ -117,6 +119,24 @@ async def list_tasks(
     if offset:
         query = query.offset(offset)
     return await _load(session, query)
+
+
+async def register_tasks(
+    session: AsyncSession, form: FormDef, viewer: Person | None, narrow: Narrowing
+) -> list[TaskState]:
+    """The tasks of a form's register that ``viewer`` may see (``None``: the administrator sees
+    all), narrowed in the database as far as the register's parameters allow, so a large form
+    is not loaded whole; :func:`~pyrus_bots.server.workflow.register.filter_register` applies
+    the rest."""
+    sees_all = viewer is None or access.sees_all_form_tasks(form, viewer)
+    return await list_tasks(
+        session,
+        form_id=form.id,
+        is_closed=False if narrow.open_only else None,
+        steps=narrow.steps,
+        task_ids=narrow.task_ids,
+        person_id=None if sees_all or viewer is None else viewer.id,
+    )
 
 
 async def inbox(

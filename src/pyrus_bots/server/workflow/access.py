@@ -15,9 +15,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pyrus_bots.server.workflow.state import Approval, Directory, Person, TaskState
+from pyrus_bots.server.workflow.state import Approval, Directory, FormDef, Person, TaskState
 
 SEE_ALL_TASKS_RIGHT = "can_see_all_tasks"
+
+
+def can_use_form(form: FormDef, person: Person) -> bool:
+    """Whether ``person`` may read ``form`` and its register (else 403 ``access_denied_form``):
+    a form without members is open to everyone; bots use every form they are routed."""
+    if form.deleted:
+        return False
+    if person.type == "bot":
+        return True
+    members = set(form.manager_ids) | set(form.member_ids)
+    return not members or person.id in members or SEE_ALL_TASKS_RIGHT in person.rights
+
+
+def sees_all_form_tasks(form: FormDef, person: Person) -> bool:
+    """Whether ``person`` sees every task of ``form`` (its managers and holders of the
+    ``can_see_all_tasks`` right), not only the ones they take part in."""
+    return person.type != "bot" and (
+        person.id in form.manager_ids or SEE_ALL_TASKS_RIGHT in person.rights
+    )
 
 
 def involved_person_ids(task: TaskState) -> set[int]:
