@@ -7,11 +7,8 @@ from typing import Any
 import pytest
 
 from pyrus_bots.server.admin.ui_views import (
-    FieldInputError,
     comment_events,
     field_display,
-    field_inputs,
-    field_updates_from_form,
     task_view,
     timeline,
 )
@@ -166,52 +163,3 @@ def test_task_view_and_timeline_mark_bots_and_the_current_step() -> None:
     entries = timeline(task, directory.forms[321])
     assert [e["is_bot"] for e in entries] == [False, True]
     assert entries[1]["events"][-1] == "moved the task to step 2 (Manager)"
-
-
-def test_new_task_form_inputs_follow_field_types() -> None:
-    directory = _directory()
-    inputs, skipped = field_inputs(directory.forms[321], directory)
-    kinds = {i["name"]: i["input"] for i in inputs}
-    assert kinds == {
-        "Item": "text",
-        "Amount": "number",
-        "Status": "select",
-        "Cost center": "select",
-        "Needed by": "date",
-        "Urgent": "checkbox",
-        "Buyer": "select",
-    }
-    assert skipped == ["Lines"]
-    by_name = {i["name"]: i for i in inputs}
-    assert by_name["Status"]["options"] == [("1", "New"), ("2", "Approved")]
-    assert by_name["Cost center"]["options"] == [("7", "CC1 · Ads")]
-
-
-def test_submitted_values_become_api_field_values() -> None:
-    directory = _directory()
-    submitted = {
-        "f1": "Chair",
-        "f2": "1,250.50",
-        "f3": "2",
-        "f4": "7",
-        "f5": "2026-02-01",
-        "f6": "checked",
-        "f10": "1002",
-        "f9": "ignored",
-    }
-    assert field_updates_from_form(directory.forms[321], directory, submitted) == [
-        {"id": 1, "value": "Chair"},
-        {"id": 2, "value": 1250.5},
-        {"id": 3, "value": {"choice_ids": [2]}},
-        {"id": 4, "value": {"item_ids": [7]}},
-        {"id": 5, "value": "2026-02-01"},
-        {"id": 6, "value": "checked"},
-        {"id": 10, "value": {"id": 1002}},
-    ]
-
-
-@pytest.mark.parametrize(("key", "value"), [("f2", "lots"), ("f5", "31/01/2026")])
-def test_bad_values_are_refused_with_the_field_name(key: str, value: str) -> None:
-    directory = _directory()
-    with pytest.raises(FieldInputError, match=r"Amount|Needed by"):
-        field_updates_from_form(directory.forms[321], directory, {key: value})

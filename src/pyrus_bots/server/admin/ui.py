@@ -17,6 +17,7 @@ from pyrus_bots.server.admin import (
     ui_deliveries,
     ui_register,
     ui_signin,
+    ui_task_new,
     ui_tasks,
     ui_workspace,
 )
@@ -42,7 +43,7 @@ async def static_file(name: str) -> Response:
     )
 
 
-for pages in (ui_signin, ui_tasks, ui_bots, ui_deliveries, ui_register, ui_workspace):
+for pages in (ui_signin, ui_task_new, ui_tasks, ui_bots, ui_deliveries, ui_register, ui_workspace):
     router.include_router(pages.router)
 
 

@@ -204,6 +204,15 @@ async def ui_context(request: Request) -> UIContext:
     return UIContext(request, state, session, directory)
 
 
+async def submitted_form(request: Request) -> dict[str, list[str]]:
+    """A submitted form as a multi-dict of its text values (a multi-select sends a name once per
+    chosen value); uploaded files are read apart."""
+    form = await request.form()
+    return {
+        name: [v for v in form.getlist(name) if isinstance(v, str)] for name in set(form.keys())
+    }
+
+
 def users_to_act_as(directory: Directory) -> list[dict[str, Any]]:
     """People an administrator may act as in a comment or a new task (bots act by webhook)."""
     return [

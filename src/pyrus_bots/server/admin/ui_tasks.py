@@ -1,36 +1,37 @@
-"""The UI's task pages: the home page, the task list, one task followed live, new tasks and
-comments or approvals written as a person."""
+"""The UI's task pages: the home page, the task list, one task followed live, and the comment
+form by which a person acts on it (text, approval, fields, people, due date, close or reopen).
+New tasks are in :mod:`.ui_task_new`."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.protocol.models.requests import parse_comment_request, parse_create_task_request
-from pyrus_bots.server.admin.ui_context import UIContext, int_or_none, ui_context, users_to_act_as
-from pyrus_bots.server.admin.ui_views import (
-    FieldInputError,
-    field_inputs,
-    field_updates_from_form,
-    task_title,
-    task_view,
-    timeline,
+from pyrus_bots.protocol.models.requests import parse_comment_request
+from pyrus_bots.server.admin.ui_comment_form import CommentInputError, FieldInputError, comment_body
+from pyrus_bots.server.admin.ui_context import (
+    UIContext,
+    int_or_none,
+    submitted_form,
+    ui_context,
+    users_to_act_as,
 )
+from pyrus_bots.server.admin.ui_fields import Submitted, field_inputs, task_inputs
+from pyrus_bots.server.admin.ui_views import full_name, task_title, task_view, timeline
 from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.tasks import changes as task_changes
-from pyrus_bots.server.workflow import render
+from pyrus_bots.server.workflow import access, render
 from pyrus_bots.server.workflow.state import Person, TaskState
 
 router = APIRouter()
 Ctx = Annotated[UIContext, Depends(ui_context)]
 
 TASK_LIST_LIMIT = 200
-APPROVAL_CHOICES = frozenset({"approved", "rejected", "acknowledged", "revoked"})
 
 
 def _task_row(ctx: UIContext, task: TaskState) -> dict[str, Any]:
@@ -99,8 +100,8 @@ async def task_list(ctx: Ctx, form: str = "", step: str = "", state: str = "open
 
 
 def _actor(ctx: UIContext, as_person: str | None) -> Person | None:
-    """Who a comment or a new task is written as: the signed-in person, or for the
-    administrator the person chosen in the form."""
+    """Who a comment is written as: the signed-in person, or for the administrator the person
+    chosen in the form."""
     viewer = ctx.viewer
     if viewer is None:
         return None
@@ -112,8 +113,39 @@ def _actor(ctx: UIContext, as_person: str | None) -> Person | None:
     return chosen
 
 
+def _people_choices(ctx: UIContext) -> list[dict[str, Any]]:
+    """Everyone a task can be given to or shared with: people and bots still active."""
+    return [
+        {"id": p.id, "name": full_name(p), "email": p.email, "is_bot": p.type == "bot"}
+        for p in sorted(ctx.directory.people.values(), key=lambda p: p.id)
+        if not (p.banned or p.fired)
+    ]
+
+
+def _approval_steps(ctx: UIContext, task: TaskState) -> list[dict[str, Any]]:
+    """The steps on which the viewer may approve (the administrator: every step)."""
+    viewer = ctx.viewer
+    assert viewer is not None
+    form = ctx.directory.forms.get(task.form_id) if task.form_id is not None else None
+    steps = []
+    for number, approvals in enumerate(task.approvals, start=1):
+        mine = viewer.person is None or any(
+            access.acts_for(ctx.directory, viewer.person.id, a.person_id) for a in approvals
+        )
+        if mine:
+            name = form.steps[number - 1].name if form and number <= len(form.steps) else ""
+            steps.append({"number": number, "name": name, "current": number == task.current_step})
+    return steps
+
+
 async def _task_page(
-    ctx: UIContext, task_id: int, *, error: str | None = None, status_code: int = 200
+    ctx: UIContext,
+    task_id: int,
+    *,
+    submitted: Submitted | None = None,
+    error: str | None = None,
+    error_field: int | None = None,
+    status_code: int = 200,
 ) -> Response:
     viewer = ctx.viewer
     assert viewer is not None
@@ -136,8 +168,12 @@ async def _task_page(
     form = ctx.directory.forms.get(task.form_id) if task.form_id is not None else None
     rendered = render.render_task(ctx.directory, task, comments)
     view = task_view(rendered, form)
-    people = users_to_act_as(ctx.directory) if viewer.person is None else []
-    default_actor = _default_actor(task, people)
+    drawn, table_rows = task_inputs(rendered)
+    if submitted is not None:  # a refused form is shown again as it was sent
+        drawn = {
+            k.removeprefix("was:"): list(v) for k, v in submitted.items() if k.startswith("was:")
+        }
+    acting = users_to_act_as(ctx.directory) if viewer.person is None else []
     return ctx.render(
         "task.html",
         status_code=status_code,
@@ -147,9 +183,19 @@ async def _task_page(
         timeline=timeline(rendered, form),
         live=not task.is_closed,
         can_comment=True,
-        people_to_act_as=people,
-        default_actor=default_actor,
+        people_to_act_as=acting,
+        default_actor=_default_actor(task, acting),
+        inputs=field_inputs(form, ctx.directory, step=task.current_step, table_rows=table_rows)
+        if form
+        else [],
+        drawn=drawn,
+        values=submitted if submitted is not None else drawn,
+        people=_people_choices(ctx),
+        approval_steps=_approval_steps(ctx, task),
+        participants=[p for p in rendered.get("participants") or [] if "id" in p],
+        subscribers=[s["person"] for s in rendered.get("subscribers") or [] if "person" in s],
         error=error,
+        error_field=error_field,
     )
 
 
@@ -163,97 +209,6 @@ def _default_actor(task: TaskState, people: list[dict[str, Any]]) -> int | None:
     return task.author_id if task.author_id in ids else None
 
 
-@router.get("/tasks/new")
-async def new_task_page(ctx: Ctx, form: str = "") -> Response:
-    if ctx.viewer is None:
-        return ctx.to_login()
-    return _new_task_form(ctx, int_or_none(form), values={})
-
-
-def _new_task_form(
-    ctx: UIContext,
-    form_id: int | None,
-    *,
-    values: dict[str, str],
-    error: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    viewer = ctx.viewer
-    assert viewer is not None
-    forms = [
-        f
-        for f in sorted(ctx.directory.forms.values(), key=lambda f: f.id)
-        if not f.deleted and _may_use_form(viewer.person, f.manager_ids, f.member_ids)
-    ]
-    chosen = next((f for f in forms if f.id == form_id), None)
-    inputs, skipped = field_inputs(chosen, ctx.directory) if chosen else ([], [])
-    people = users_to_act_as(ctx.directory) if viewer.person is None else []
-    return ctx.render(
-        "task_new.html",
-        status_code=status_code,
-        title="New task",
-        section="new",
-        forms=forms,
-        form={"id": chosen.id, "name": chosen.name, "steps": [s.name for s in chosen.steps]}
-        if chosen
-        else None,
-        inputs=inputs,
-        skipped=skipped,
-        values=values,
-        people_to_act_as=people,
-        default_actor=int_or_none(values.get("as_person")) or _first_id(people),
-        error=error,
-    )
-
-
-def _first_id(people: list[dict[str, Any]]) -> int | None:
-    return int(people[0]["id"]) if people else None
-
-
-def _may_use_form(person: Person | None, managers: list[int], members: list[int]) -> bool:
-    if person is None or (not managers and not members):
-        return True
-    return person.id in managers or person.id in members
-
-
-@router.post("/tasks/new")
-async def create_task(ctx: Ctx, request: Request) -> Response:
-    if ctx.viewer is None:
-        return ctx.to_login()
-    submitted = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    if not ctx.csrf_ok(submitted.get("csrf")):
-        return ctx.bad_csrf()
-    form_id = int_or_none(submitted.get("form"))
-    form = ctx.directory.forms.get(form_id or -1)
-    if form is None:
-        return _new_task_form(ctx, None, values=submitted, error="Choose a form.", status_code=400)
-    author = _actor(ctx, submitted.get("as_person"))
-    if author is None:
-        return _new_task_form(
-            ctx, form.id, values=submitted, error="Choose who creates the task.", status_code=400
-        )
-    try:
-        fields = field_updates_from_form(form, ctx.directory, submitted)
-    except FieldInputError as exc:
-        return _new_task_form(ctx, form.id, values=submitted, error=str(exc), status_code=400)
-    try:
-        request_body = parse_create_task_request({"form_id": form.id, "fields": fields})
-        async with ctx.state.database.session() as db, db.begin():
-            task, _ = await task_changes.create_task(
-                db, ctx.directory, author, request_body, ctx.state.clock.now()
-            )
-    except PyrusError as exc:
-        return _new_task_form(
-            ctx,
-            form.id,
-            values=submitted,
-            error=f"The task was not created: {exc.message} ({exc.code}).",
-            status_code=400,
-        )
-    ctx.state.on_deliveries()
-    return ctx.redirect(f"/tasks/{task.id}", done="task-created")
-
-
 @router.get("/tasks/{task_id}")
 async def task_page(ctx: Ctx, task_id: int) -> Response:
     if ctx.viewer is None:
@@ -262,34 +217,34 @@ async def task_page(ctx: Ctx, task_id: int) -> Response:
 
 
 @router.post("/tasks/{task_id}/comments")
-async def add_comment(
-    ctx: Ctx,
-    task_id: int,
-    csrf: Annotated[str, Form()] = "",
-    text: Annotated[str, Form()] = "",
-    approval_choice: Annotated[str, Form()] = "",
-    as_person: Annotated[str, Form()] = "",
-) -> Response:
+async def add_comment(ctx: Ctx, task_id: int, request: Request) -> Response:
     if ctx.viewer is None:
         return ctx.to_login()
-    if not ctx.csrf_ok(csrf):
+    submitted = await submitted_form(request)
+    if not ctx.csrf_ok((submitted.get("csrf") or [""])[0]):
         return ctx.bad_csrf()
-    author = _actor(ctx, as_person)
+
+    async def refused(message: str, status: int = 400, field: int | None = None) -> Response:
+        return await _task_page(
+            ctx, task_id, submitted=submitted, error=message, error_field=field, status_code=status
+        )
+
+    author = _actor(ctx, (submitted.get("as_person") or [""])[0])
     if author is None:
-        return await _task_page(
-            ctx, task_id, error="Choose who writes the comment.", status_code=400
-        )
-    body: dict[str, Any] = {}
-    if text.strip():
-        body["text"] = text.strip()
-    if approval_choice:
-        if approval_choice not in APPROVAL_CHOICES:
-            return await _task_page(ctx, task_id, error="Unknown approval choice.", status_code=400)
-        body["approval_choice"] = approval_choice
+        return await refused("Choose who writes the comment.")
+    async with ctx.state.database.session() as db:
+        task = await task_store.get_task(db, task_id)
+    if task is None:
+        return ctx.not_found(f"task #{task_id}")
+    form = ctx.directory.forms.get(task.form_id) if task.form_id is not None else None
+    try:
+        body = comment_body(submitted, ctx.directory, task, form)
+    except FieldInputError as exc:
+        return await refused(str(exc), field=exc.field_id)
+    except CommentInputError as exc:
+        return await refused(str(exc))
     if not body:
-        return await _task_page(
-            ctx, task_id, error="Write a comment or choose an approval.", status_code=400
-        )
+        return await refused("Write a comment, choose an approval or change something.")
     try:
         comment = parse_comment_request(body)
         async with ctx.state.database.session() as db, db.begin():
@@ -297,11 +252,7 @@ async def add_comment(
                 db, ctx.directory, task_id, author, comment, ctx.state.clock.now()
             )
     except PyrusError as exc:
-        return await _task_page(
-            ctx,
-            task_id,
-            error=f"The comment was not added: {exc.message} ({exc.code}).",
-            status_code=exc.status if 400 <= exc.status < 500 else 400,
-        )
+        status = exc.status if 400 <= exc.status < 500 else 400
+        return await refused(f"The comment was not added: {exc.message} ({exc.code}).", status)
     ctx.state.on_deliveries()
     return ctx.redirect(f"/tasks/{task_id}", done="comment-added")

@@ -7,8 +7,7 @@ API answers and the spec documents, so the UI shows exactly what a bot would see
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -16,7 +15,6 @@ import orjson
 from pyrus_bots.server.workflow.state import Directory, FieldDef, FormDef, Person
 
 MANAGE_BOTS_RIGHT = "manage_integrations_and_catalogs"
-READ_ONLY_TYPES = frozenset({"step", "status", "note", "creation_date", "author", "project"})
 
 
 def format_time(value: datetime | str | None) -> str:
@@ -115,6 +113,27 @@ def task_title(task: Mapping[str, Any], form: FormDef | None) -> str:
     return form.name if form is not None else "Task"
 
 
+def table_view(field: Mapping[str, Any]) -> dict[str, Any]:
+    """A table field's rows as a table: column names and each row's cells as text."""
+    rows = [
+        r for r in field.get("value") or [] if isinstance(r, Mapping) and not r.get("deleted")
+    ]
+    names: dict[Any, str] = {}
+    for row in rows:
+        for cell in row.get("cells") or []:
+            names.setdefault(cell.get("id"), str(cell.get("name") or f"column {cell.get('id')}"))
+    return {
+        "columns": list(names.values()),
+        "rows": [
+            [
+                field_display(next((c for c in row.get("cells") or [] if c.get("id") == i), {}))
+                for i in names
+            ]
+            for row in rows
+        ],
+    }
+
+
 def task_view(task: Mapping[str, Any], form: FormDef | None) -> dict[str, Any]:
     """The task page's header, fields and approvals from a rendered task."""
     names = _step_names(task, form)
@@ -138,7 +157,11 @@ def task_view(task: Mapping[str, Any], form: FormDef | None) -> dict[str, Any]:
             }
         )
     fields = [
-        {"name": f.get("name", f"field {f.get('id')}"), "display": field_display(f)}
+        {
+            "name": f.get("name", f"field {f.get('id')}"),
+            "display": field_display(f),
+            "table": table_view(f) if f.get("type") == "table" else None,
+        }
         for f in task.get("fields") or []
         if f.get("type") not in {"note"}
     ]
@@ -230,133 +253,6 @@ def timeline(task: Mapping[str, Any], form: FormDef | None) -> list[dict[str, An
         }
         for c in task.get("comments") or []
     ]
-
-
-# --- the new-task form --------------------------------------------------------------------------
-
-_INPUT_TYPES = {
-    "text": "text",
-    "money": "number",
-    "number": "number",
-    "date": "date",
-    "due_date": "date",
-    "time": "time",
-    "due_date_time": "datetime-local",
-    "email": "email",
-    "phone": "tel",
-    "checkmark": "checkbox",
-}
-
-
-def field_inputs(form: FormDef, directory: Directory) -> tuple[list[dict[str, Any]], list[str]]:
-    """Inputs for the fields a person can fill when creating a task, and the names left out."""
-    inputs: list[dict[str, Any]] = []
-    skipped: list[str] = []
-    nested_in_unsupported = {f.id for f in form.fields if f.type in {"table"}}
-    for f in form.fields:
-        if f.parent_id is not None and f.parent_id in nested_in_unsupported:
-            continue
-        if f.type == "note":
-            inputs.append({"id": f.id, "name": f.name, "input": "note", "hint": f.text or ""})
-            continue
-        if f.type in READ_ONLY_TYPES:
-            continue
-        entry: dict[str, Any] = {
-            "id": f.id,
-            "name": f.name,
-            "type": f.type,
-            "required": f.required_step == 1,
-            "hint": "",
-        }
-        if f.type == "text" and f.multiline:
-            entry["input"] = "textarea"
-        elif f.type in _INPUT_TYPES:
-            entry["input"] = _INPUT_TYPES[f.type]
-            if f.type == "due_date_time":
-                entry["hint"] = "UTC"
-        elif f.type == "flag":
-            entry["input"] = "select"
-            entry["options"] = [("checked", "checked"), ("unchecked", "unchecked")]
-        elif f.type == "multiple_choice":
-            entry["input"] = "select"
-            entry["options"] = [(str(o.id), o.value) for o in f.options if not o.deleted]
-        elif f.type == "catalog":
-            catalog = directory.catalogs.get(f.catalog_id or -1)
-            items = [] if catalog is None else [i for i in catalog.items if not i.deleted]
-            entry["input"] = "select"
-            entry["options"] = [(str(i.item_id), " · ".join(i.values)) for i in items]
-        elif f.type == "person":
-            entry["input"] = "select"
-            entry["options"] = [
-                (str(p.id), f"{full_name(p)} ({p.email})")
-                for p in sorted(directory.people.values(), key=lambda p: p.id)
-                if not p.banned and not p.fired
-            ]
-        else:  # table, file, form_link, title (its children are listed on their own)
-            if f.type != "title":
-                skipped.append(f.name)
-            continue
-        inputs.append(entry)
-    return inputs, skipped
-
-
-class FieldInputError(ValueError):
-    """A value typed in the new-task form does not fit its field; the message says which."""
-
-
-def _number(text: str, field: FieldDef) -> int | float:
-    try:
-        parsed = Decimal(text.replace(",", "").strip())
-    except InvalidOperation:
-        raise FieldInputError(f"{field.name}: “{text}” is not a number") from None
-    if not parsed.is_finite():
-        raise FieldInputError(f"{field.name}: “{text}” is not a number")
-    return int(parsed) if parsed == parsed.to_integral_value() else float(parsed)
-
-
-def _checked_date(text: str, field: FieldDef) -> str:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        raise FieldInputError(f"{field.name}: “{text}” is not a date (YYYY-MM-DD)") from None
-    return text
-
-
-def field_updates_from_form(
-    form: FormDef, directory: Directory, submitted: Mapping[str, str]
-) -> list[dict[str, Any]]:
-    """The ``fields`` of a task creation request from the new-task form (``f<ID>`` inputs).
-
-    Empty inputs are left out. Values are shaped as the API expects them (spec 3.8); the
-    workflow engine then validates them exactly as for an API call.
-    """
-    inputs, _ = field_inputs(form, directory)
-    out: list[dict[str, Any]] = []
-    for entry in inputs:
-        if entry["input"] == "note":
-            continue
-        field = form.field_by_id(entry["id"])
-        assert field is not None
-        raw = (submitted.get(f"f{field.id}") or "").strip()
-        if not raw:
-            continue
-        value: Any
-        if field.type in {"money", "number"}:
-            value = _number(raw, field)
-        elif field.type in {"date", "due_date"}:
-            value = _checked_date(raw, field)
-        elif field.type == "due_date_time":
-            value = (raw if len(raw) > 16 else raw + ":00") + "Z"
-        elif field.type == "multiple_choice":
-            value = {"choice_ids": [int(raw)]}
-        elif field.type == "catalog":
-            value = {"item_ids": [int(raw)]}
-        elif field.type == "person":
-            value = {"id": int(raw)}
-        else:
-            value = raw
-        out.append({"id": field.id, "value": value})
-    return out
 
 
 # --- workspace ----------------------------------------------------------------------------------
