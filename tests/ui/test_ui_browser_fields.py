@@ -237,3 +237,24 @@ def test_a_table_and_a_form_link_are_created_and_edited(page: Page, server: Live
         ["Lamp", None],
     ]
     assert _value(task, 20) is None
+
+
+def test_date_times_are_typed_and_shown_in_the_browsers_zone(
+    browser: Any, server: LiveServer
+) -> None:
+    context = browser.new_context(timezone_id="America/New_York")
+    context.set_default_timeout(WAIT_MS)
+    try:
+        page = context.new_page()
+        page.goto(server.ui + "/tasks/new?form=600")  # ui.js tells the server the zone
+        page.reload()
+        expect(page.locator("header")).to_contain_text("America/New_York")
+        page.get_by_label("Create as").select_option(label="Ann Author (ann@field.test)")
+        page.get_by_label("A due time", exact=True).fill("2026-05-01T09:30")
+        task_id = _create(page, server)
+        assert _value(_api_task(server, task_id), 10) == "2026-05-01T13:30:00Z"  # EDT is UTC-4
+        expect(page.get_by_test_id("task-fields")).to_contain_text("2026-05-01 09:30:00 EDT")
+        page.get_by_text("Change fields").click()
+        expect(page.get_by_label("A due time", exact=True)).to_have_value("2026-05-01T09:30")
+    finally:
+        context.close()

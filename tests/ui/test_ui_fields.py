@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -318,3 +319,20 @@ def test_a_comment_form_asking_the_impossible_is_refused(submitted: dict[str, li
     directory = _directory()
     with pytest.raises(CommentInputError):
         comment_body(submitted, directory, _task(), None)
+
+
+def test_date_times_are_typed_and_shown_in_the_viewers_zone() -> None:
+    directory = _directory()
+    berlin = ZoneInfo("Europe/Berlin")
+    fields = field_values(
+        directory.forms[400], directory, {"f6": ["2026-07-01T10:30"]}, zone=berlin
+    )
+    assert fields == [{"id": 6, "value": "2026-07-01T08:30:00Z"}]  # summer time: UTC+2
+    drawn, _ = task_inputs(
+        {"fields": [{"id": 6, "type": "due_date_time", "value": "2026-01-10T08:30:00Z"}]}, berlin
+    )
+    assert drawn == {"f6": ["2026-01-10T09:30"]}  # winter time: UTC+1
+    body = comment_body({"due": ["2026-01-10T09:30"]}, directory, _task(), None, berlin)
+    assert body == {"due": "2026-01-10T08:30:00Z"}
+    with pytest.raises(FieldInputError):
+        field_values(directory.forms[400], directory, {"f6": ["soon"]}, zone=berlin)

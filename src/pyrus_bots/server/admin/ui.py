@@ -28,6 +28,7 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 STATIC_FILES = {
     "ui.css": "text/css; charset=utf-8",
     "htmx.min.js": "text/javascript; charset=utf-8",
+    "ui.js": "text/javascript; charset=utf-8",
 }
 
 

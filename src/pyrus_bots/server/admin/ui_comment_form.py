@@ -14,8 +14,15 @@ changed meanwhile is not written back.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from pyrus_bots.server.admin.ui_fields import FieldInputError, Submitted, field_values
+from pyrus_bots.server.admin.ui_fields import (
+    UTC_ZONE,
+    FieldInputError,
+    Submitted,
+    field_values,
+    utc_value,
+)
 from pyrus_bots.server.workflow.state import Directory, FormDef, TaskState
 
 APPROVAL_CHOICES = frozenset({"approved", "rejected", "acknowledged", "revoked"})
@@ -47,7 +54,7 @@ def person_ids(submitted: Submitted, name: str) -> list[dict[str, int]]:
     return ids
 
 
-def due_changes(submitted: Submitted) -> dict[str, Any]:
+def due_changes(submitted: Submitted, zone: ZoneInfo = UTC_ZONE) -> dict[str, Any]:
     if _one(submitted, "cancel_due"):
         return {"cancel_due": True}
     due_date, due, duration = (_one(submitted, k) for k in ("due_date", "due", "duration"))
@@ -59,7 +66,10 @@ def due_changes(submitted: Submitted) -> dict[str, Any]:
     if due_date:
         changes["due_date"] = due_date
     if due:
-        changes["due"] = (due if len(due) > 16 else due + ":00") + "Z"
+        try:
+            changes["due"] = utc_value(due, zone)
+        except ValueError:
+            raise CommentInputError(f"Due “{due}” is not a date and time.") from None
     if duration:
         if not duration.isdigit():
             raise CommentInputError(f"Duration “{duration}” is not a number of minutes.")
@@ -72,6 +82,7 @@ def comment_body(
     directory: Directory,
     task: TaskState,
     form: FormDef | None,
+    zone: ZoneInfo = UTC_ZONE,
 ) -> dict[str, Any]:
     """The comment request the form asks for (``{}`` when it asks for nothing).
 
@@ -104,10 +115,12 @@ def comment_body(
         people = person_ids(submitted, name)
         if people:
             body[name] = people
-    body.update(due_changes(submitted))
+    body.update(due_changes(submitted, zone))
     if form is not None:
         drawn = {k.removeprefix("was:"): v for k, v in submitted.items() if k.startswith("was:")}
-        updates = field_values(form, directory, submitted, previous=drawn, step=task.current_step)
+        updates = field_values(
+            form, directory, submitted, previous=drawn, step=task.current_step, zone=zone
+        )
         if updates:
             body["field_updates"] = updates
     return body

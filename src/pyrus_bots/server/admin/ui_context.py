@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 from starlette.requests import Request
@@ -95,6 +96,21 @@ class Viewer:
         return self.admin or (self.person is not None and MANAGE_BOTS_RIGHT in self.person.rights)
 
 
+TIME_ZONE_COOKIE = "pyrus_bots_tz"
+"""The browser's IANA time zone, set by ui.js; dates and times are shown and typed in it."""
+
+
+def viewer_zone(request: Request) -> ZoneInfo:
+    """The zone of the browser's cookie, UTC when it has none or an unknown one."""
+    name = unquote(request.cookies.get(TIME_ZONE_COOKIE, ""))
+    if name and len(name) <= 64 and "/" in name and ".." not in name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return ZoneInfo("UTC")
+
+
 class UIContext:
     """Built once per request by :func:`ui_context`."""
 
@@ -106,6 +122,7 @@ class UIContext:
         self.session = session
         self.directory = directory
         self.viewer = self._resolve_viewer()
+        self.zone = viewer_zone(request)
 
     def _resolve_viewer(self) -> Viewer | None:
         if self.session.person_id is not None:
@@ -154,6 +171,7 @@ class UIContext:
             "viewer": self.viewer,
             "csrf": self.session.csrf,
             "nav_items": NAV_ITEMS,
+            "time_zone": self.zone.key,
             "section": section,
             "flash": {"kind": flash[0], "text": flash[1]} if flash else None,
             "title": values.pop("title", "pyrus-bots"),

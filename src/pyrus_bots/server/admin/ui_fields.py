@@ -19,14 +19,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pyrus_bots.server.workflow.addressing import table_columns
 from pyrus_bots.server.workflow.state import Directory, FieldDef, FormDef
 
 Submitted = Mapping[str, Sequence[str]]
+UTC_ZONE = ZoneInfo("UTC")
 
 NEW_TABLE_ROWS = 2
 """Blank rows offered under a table's rows (a table of no rows gets this many to fill)."""
@@ -114,7 +116,7 @@ def _input(field: FieldDef, directory: Directory, step: int | None) -> dict[str,
     elif field.type in _INPUT_TYPES:
         entry["input"] = _INPUT_TYPES[field.type]
         if field.type == "due_date_time":
-            entry["hint"] = "UTC; the duration is in minutes"
+            entry["hint"] = "in your time zone; the duration is in minutes"
         if field.type == "form_link":
             entry["hint"] = "task ids, separated by commas"
     else:
@@ -163,7 +165,22 @@ def _flat(fields: Any) -> Iterator[Mapping[str, Any]]:
                 yield from _flat(value.get("fields"))
 
 
-def _as_inputs(kind: str, value: Any) -> list[str]:
+def local_input(value: str, zone: ZoneInfo) -> str:
+    """A UTC ``...Z`` date-time as a ``datetime-local`` input in ``zone``."""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def utc_value(text: str, zone: ZoneInfo) -> str:
+    """A ``datetime-local`` input typed in ``zone`` as the API's UTC ``...Z``; ValueError when
+    it is no date-time."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _as_inputs(kind: str, value: Any, zone: ZoneInfo) -> list[str]:
     """A rendered field value as the strings its input holds."""
     if value in (None, "", []):
         return []
@@ -180,7 +197,7 @@ def _as_inputs(kind: str, value: Any) -> list[str]:
             return [", ".join(str(i) for i in ids)] if ids else []
         return []
     if kind == "due_date_time" and isinstance(value, str):
-        return [value.removesuffix("Z")[:16]]
+        return [local_input(value, zone)]
     if isinstance(value, bool):
         return ["checked" if value else "unchecked"]
     if isinstance(value, float) and value.is_integer():
@@ -188,8 +205,11 @@ def _as_inputs(kind: str, value: Any) -> list[str]:
     return [str(value)]
 
 
-def task_inputs(task: Mapping[str, Any]) -> tuple[dict[str, list[str]], dict[int, list[TableRow]]]:
-    """A rendered task's field values as the inputs of its edit form, and its tables' rows."""
+def task_inputs(
+    task: Mapping[str, Any], zone: ZoneInfo = UTC_ZONE
+) -> tuple[dict[str, list[str]], dict[int, list[TableRow]]]:
+    """A rendered task's field values as the inputs of its edit form (date-times in the viewer's
+    ``zone``), and its tables' rows."""
     values: dict[str, list[str]] = {}
     rows: dict[int, list[TableRow]] = {}
     for field in _flat(task.get("fields")):
@@ -202,11 +222,13 @@ def task_inputs(task: Mapping[str, Any]) -> tuple[dict[str, list[str]], dict[int
                 rows.setdefault(field_id, []).append(TableRow(key, int(row.get("row_id") or 0)))
                 for cell in row.get("cells") or []:
                     cell_kind = str(cell.get("type"))
-                    values[f"f{cell.get('id')}@{key}"] = _as_inputs(cell_kind, cell.get("value"))
+                    values[f"f{cell.get('id')}@{key}"] = _as_inputs(
+                        cell_kind, cell.get("value"), zone
+                    )
         elif kind in {"title", "file"}:
             continue  # a title is a heading here; files are added, never retyped
         else:
-            values[f"f{field_id}"] = _as_inputs(kind, value)
+            values[f"f{field_id}"] = _as_inputs(kind, value, zone)
             if field.get("duration") is not None:
                 values[f"f{field_id}.duration"] = [str(field["duration"])]
     return values, rows
@@ -239,7 +261,7 @@ def _id(text: str, field: FieldDef) -> int:
     return int(text)
 
 
-def _value(field: FieldDef, raw: list[str]) -> Any:
+def _value(field: FieldDef, raw: list[str], zone: ZoneInfo) -> Any:
     """The API value of one field from its non-empty input strings."""
     first = raw[0]
     match field.type:
@@ -248,7 +270,10 @@ def _value(field: FieldDef, raw: list[str]) -> Any:
         case "date" | "due_date":
             return _date(first, field)
         case "due_date_time":
-            return (first if len(first) > 16 else first + ":00") + "Z"
+            try:
+                return utc_value(first, zone)
+            except ValueError:
+                raise FieldInputError(field, f"“{first}” is not a date and time") from None
         case "multiple_choice":
             return {"choice_ids": [_id(r, field) for r in raw]}
         case "catalog":
@@ -267,7 +292,11 @@ def _strings(submitted: Submitted, name: str) -> list[str]:
 
 
 def _table_value(
-    form: FormDef, table: FieldDef, submitted: Submitted, previous: Submitted | None
+    form: FormDef,
+    table: FieldDef,
+    submitted: Submitted,
+    previous: Submitted | None,
+    zone: ZoneInfo,
 ) -> list[dict[str, Any]]:
     """The rows of a table update: changed stored rows, removed rows, filled new rows."""
     columns = [c for c in table_columns(form, table) if c.type not in _READ_ONLY_TYPES]
@@ -290,7 +319,7 @@ def _table_value(
             before = _strings(previous or {}, name) if stored else []
             if now == before:
                 continue
-            cells.append({"id": column.id, "value": _value(column, now) if now else None})
+            cells.append({"id": column.id, "value": _value(column, now, zone) if now else None})
         if stored and cells:
             rows.append({"row_id": int(key[1:]), "cells": cells})
         elif not stored and any(c["value"] is not None for c in cells):
@@ -305,6 +334,7 @@ def field_values(
     *,
     previous: Submitted | None = None,
     step: int | None = None,
+    zone: ZoneInfo = UTC_ZONE,
 ) -> list[dict[str, Any]]:
     """The ``fields`` (new task) or, with ``previous`` (the task's inputs before editing), the
     ``field_updates`` (comment: only changed fields, an emptied one cleared) of a submitted form.
@@ -316,7 +346,7 @@ def field_values(
         if entry["input"] in _NOT_TYPED or entry["locked"]:
             continue
         if field.type == "table":
-            rows = _table_value(form, field, submitted, previous)
+            rows = _table_value(form, field, submitted, previous, zone)
             if rows:
                 out.append({"id": field.id, "value": rows})
             continue
@@ -333,7 +363,7 @@ def field_values(
                 continue
         elif not now:
             continue
-        update: dict[str, Any] = {"id": field.id, "value": _value(field, now)}
+        update: dict[str, Any] = {"id": field.id, "value": _value(field, now, zone)}
         if duration and field.type == "due_date_time":
             if not duration[0].isdigit():
                 raise FieldInputError(field, f"duration “{duration[0]}” is not a whole number")

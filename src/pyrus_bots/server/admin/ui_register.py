@@ -97,9 +97,9 @@ def _rows(ctx: UIContext, form: FormDef, tasks: list[Any], columns: list[FieldDe
                 "step": task.current_step,
                 "step_name": step_names.get(task.current_step, ""),
                 "is_closed": task.is_closed,
-                "created": format_time(rendered.get("create_date")),
-                "modified": format_time(rendered.get("last_modified_date")),
-                "cells": [field_display(by_id.get(c.id) or {}) for c in columns],
+                "created": format_time(rendered.get("create_date"), ctx.zone),
+                "modified": format_time(rendered.get("last_modified_date"), ctx.zone),
+                "cells": [field_display(by_id.get(c.id) or {}, ctx.zone) for c in columns],
                 "sort_keys": {
                     "id": (0, float(task.id), ""),
                     "created": (0, 0.0, str(rendered.get("create_date", ""))),

@@ -4,6 +4,7 @@ responsible, participants, due date), created as ``POST /v4/tasks`` creates it."
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -92,7 +93,7 @@ def _actor(ctx: UIContext, submitted: Submitted) -> Person | None:
     return chosen if chosen is not None and chosen.type == "user" else None
 
 
-def _simple_task(submitted: Submitted) -> dict[str, Any]:
+def _simple_task(submitted: Submitted, zone: ZoneInfo) -> dict[str, Any]:
     body: dict[str, Any] = {"text": "".join(submitted.get("text", [])).strip()}
     responsible = person_ids(submitted, "responsible")
     if responsible:
@@ -100,7 +101,7 @@ def _simple_task(submitted: Submitted) -> dict[str, Any]:
     participants = person_ids(submitted, "participants")
     if participants:
         body["participants"] = participants
-    body.update(due_changes(submitted))
+    body.update(due_changes(submitted, zone))
     return body
 
 
@@ -122,9 +123,10 @@ async def create_task(ctx: Ctx, request: Request) -> Response:
         )
     try:
         if form is None:
-            body = _simple_task(submitted)
+            body = _simple_task(submitted, ctx.zone)
         else:
-            body = {"form_id": form.id, "fields": field_values(form, ctx.directory, submitted)}
+            fields = field_values(form, ctx.directory, submitted, zone=ctx.zone)
+            body = {"form_id": form.id, "fields": fields}
         request_body = parse_create_task_request(body)
         async with ctx.state.database.session() as db, db.begin():
             task, _ = await task_changes.create_task(

@@ -167,8 +167,8 @@ async def _task_page(
         comments = await comment_store.get_comments(db, task_id)
     form = ctx.directory.forms.get(task.form_id) if task.form_id is not None else None
     rendered = render.render_task(ctx.directory, task, comments)
-    view = task_view(rendered, form)
-    drawn, table_rows = task_inputs(rendered)
+    view = task_view(rendered, form, ctx.zone)
+    drawn, table_rows = task_inputs(rendered, ctx.zone)
     if submitted is not None:  # a refused form is shown again as it was sent
         drawn = {
             k.removeprefix("was:"): list(v) for k, v in submitted.items() if k.startswith("was:")
@@ -180,7 +180,7 @@ async def _task_page(
         title=f"#{task.id} {view['title']}",
         section="tasks",
         task=view,
-        timeline=timeline(rendered, form),
+        timeline=timeline(rendered, form, ctx.zone),
         live=not task.is_closed,
         can_comment=True,
         people_to_act_as=acting,
@@ -238,7 +238,7 @@ async def add_comment(ctx: Ctx, task_id: int, request: Request) -> Response:
         return ctx.not_found(f"task #{task_id}")
     form = ctx.directory.forms.get(task.form_id) if task.form_id is not None else None
     try:
-        body = comment_body(submitted, ctx.directory, task, form)
+        body = comment_body(submitted, ctx.directory, task, form, ctx.zone)
     except FieldInputError as exc:
         return await refused(str(exc), field=exc.field_id)
     except CommentInputError as exc:

@@ -7,8 +7,9 @@ API answers and the spec documents, so the UI shows exactly what a bot would see
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -17,13 +18,23 @@ from pyrus_bots.server.workflow.state import Directory, FieldDef, FormDef, Perso
 MANAGE_BOTS_RIGHT = "manage_integrations_and_catalogs"
 
 
-def format_time(value: datetime | str | None) -> str:
-    """A timestamp the way the UI shows it: ``2026-01-31 09:05:00 UTC``."""
-    if value is None:
+UTC_ZONE = ZoneInfo("UTC")
+
+
+def format_time(value: datetime | str | None, zone: ZoneInfo = UTC_ZONE) -> str:
+    """A timestamp the way the UI shows it, in the viewer's zone: ``2026-01-31 10:05:00 CET``."""
+    if value is None or value == "":
         return ""
+    moment = value
     if isinstance(value, str):
-        return value.replace("T", " ").replace("Z", " UTC")
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    assert isinstance(moment, datetime)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def full_name(person: Mapping[str, Any] | Person | None) -> str:
@@ -55,7 +66,7 @@ def person_label(directory: Directory, person_id: int) -> str:
 # --- field values -----------------------------------------------------------------------------
 
 
-def field_display(field: Mapping[str, Any]) -> str:
+def field_display(field: Mapping[str, Any], zone: ZoneInfo = UTC_ZONE) -> str:
     """One field value of a task, in Pyrus JSON, as readable text ('' when empty)."""
     value = field.get("value")
     if value is None or value == "" or value == []:
@@ -82,6 +93,8 @@ def field_display(field: Mapping[str, Any]) -> str:
         return ", ".join(str(p.get("name", "")) for p in value.get("projects") or [])
     if kind == "money" and isinstance(value, int | float):
         return f"{value:,.2f}"
+    if kind == "due_date_time" and isinstance(value, str):
+        value = format_time(value, zone)
     if kind in {"due_date", "due_date_time"} and field.get("duration"):
         return f"{value} ({field['duration']} min)"
     if isinstance(value, Mapping | list):
@@ -113,11 +126,9 @@ def task_title(task: Mapping[str, Any], form: FormDef | None) -> str:
     return form.name if form is not None else "Task"
 
 
-def table_view(field: Mapping[str, Any]) -> dict[str, Any]:
+def table_view(field: Mapping[str, Any], zone: ZoneInfo = UTC_ZONE) -> dict[str, Any]:
     """A table field's rows as a table: column names and each row's cells as text."""
-    rows = [
-        r for r in field.get("value") or [] if isinstance(r, Mapping) and not r.get("deleted")
-    ]
+    rows = [r for r in field.get("value") or [] if isinstance(r, Mapping) and not r.get("deleted")]
     names: dict[Any, str] = {}
     for row in rows:
         for cell in row.get("cells") or []:
@@ -126,7 +137,9 @@ def table_view(field: Mapping[str, Any]) -> dict[str, Any]:
         "columns": list(names.values()),
         "rows": [
             [
-                field_display(next((c for c in row.get("cells") or [] if c.get("id") == i), {}))
+                field_display(
+                    next((c for c in row.get("cells") or [] if c.get("id") == i), {}), zone
+                )
                 for i in names
             ]
             for row in rows
@@ -134,7 +147,9 @@ def table_view(field: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def task_view(task: Mapping[str, Any], form: FormDef | None) -> dict[str, Any]:
+def task_view(
+    task: Mapping[str, Any], form: FormDef | None, zone: ZoneInfo = UTC_ZONE
+) -> dict[str, Any]:
     """The task page's header, fields and approvals from a rendered task."""
     names = _step_names(task, form)
     current = task.get("current_step")
@@ -159,8 +174,8 @@ def task_view(task: Mapping[str, Any], form: FormDef | None) -> dict[str, Any]:
     fields = [
         {
             "name": f.get("name", f"field {f.get('id')}"),
-            "display": field_display(f),
-            "table": table_view(f) if f.get("type") == "table" else None,
+            "display": field_display(f, zone),
+            "table": table_view(f, zone) if f.get("type") == "table" else None,
         }
         for f in task.get("fields") or []
         if f.get("type") not in {"note"}
@@ -174,8 +189,8 @@ def task_view(task: Mapping[str, Any], form: FormDef | None) -> dict[str, Any]:
         "step_name": names.get(current, "") if isinstance(current, int) else "",
         "is_closed": bool(task.get("is_closed")),
         "author": full_name(task.get("author")),
-        "created": format_time(task.get("create_date")),
-        "modified": format_time(task.get("last_modified_date")),
+        "created": format_time(task.get("create_date"), zone),
+        "modified": format_time(task.get("last_modified_date"), zone),
         "fields": fields,
         "steps": steps,
     }
@@ -194,7 +209,9 @@ def _people_in(groups: Iterable[Any]) -> list[tuple[str, int | None]]:
     return found
 
 
-def comment_events(comment: Mapping[str, Any], step_names: Mapping[int, str]) -> list[str]:
+def comment_events(
+    comment: Mapping[str, Any], step_names: Mapping[int, str], zone: ZoneInfo = UTC_ZONE
+) -> list[str]:
     """What a comment did besides its text, one readable line each."""
 
     def step_label(number: Any) -> str:
@@ -203,7 +220,7 @@ def comment_events(comment: Mapping[str, Any], step_names: Mapping[int, str]) ->
 
     lines: list[str] = []
     for update in comment.get("field_updates") or []:
-        shown = field_display(update)
+        shown = field_display(update, zone)
         name = update.get("name") or f"field {update.get('id')}"
         lines.append(f"set {name} to {shown}" if shown else f"cleared {name}")
     choice = comment.get("approval_choice")
@@ -240,16 +257,18 @@ def comment_events(comment: Mapping[str, Any], step_names: Mapping[int, str]) ->
     return lines
 
 
-def timeline(task: Mapping[str, Any], form: FormDef | None) -> list[dict[str, Any]]:
+def timeline(
+    task: Mapping[str, Any], form: FormDef | None, zone: ZoneInfo = UTC_ZONE
+) -> list[dict[str, Any]]:
     names = _step_names(task, form)
     return [
         {
             "id": c.get("id"),
             "author": full_name(c.get("author")),
             "is_bot": is_bot(c.get("author")),
-            "date": format_time(c.get("create_date")),
+            "date": format_time(c.get("create_date"), zone),
             "text": c.get("text") or c.get("formatted_text") or "",
-            "events": comment_events(c, names),
+            "events": comment_events(c, names, zone),
         }
         for c in task.get("comments") or []
     ]
