@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, Response
 
 from pyrus_bots.server.admin import (
     ui_bots,
+    ui_catalog_edit,
     ui_deliveries,
     ui_register,
     ui_signin,
@@ -44,7 +45,16 @@ async def static_file(name: str) -> Response:
     )
 
 
-for pages in (ui_signin, ui_task_new, ui_tasks, ui_bots, ui_deliveries, ui_register, ui_workspace):
+for pages in (
+    ui_signin,
+    ui_task_new,
+    ui_tasks,
+    ui_bots,
+    ui_deliveries,
+    ui_register,
+    ui_catalog_edit,
+    ui_workspace,
+):
     router.include_router(pages.router)
 
 

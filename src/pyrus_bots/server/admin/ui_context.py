@@ -40,6 +40,7 @@ FLASH_MESSAGES = {
     "resent": ("ok", "A new series of attempts has started."),
     "comment-added": ("ok", "Comment added."),
     "task-created": ("ok", "Task created. This page follows it live as bots act on it."),
+    "catalog-saved": ("ok", "Catalog saved."),
 }
 
 
