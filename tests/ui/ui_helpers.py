@@ -72,3 +72,34 @@ def post_form(client: httpx.Client, page_path: str, action: str, **form: str) ->
     page = client.get(page_path)
     assert page.status_code == 200, page.text
     return client.post(action, data={"csrf": csrf_of(page.text), **form})
+
+
+UI_PAGES = (
+    "/ui/",
+    "/ui/tasks",
+    "/ui/tasks/new?form=321",
+    "/ui/tasks/new?form=simple",
+    "/ui/bots",
+    "/ui/bots/2001",
+    "/ui/bots/2001/deliveries",
+    "/ui/forms",
+    "/ui/forms/321",
+    "/ui/forms/321/register",
+    "/ui/catalogs",
+    "/ui/catalogs/4001/edit",
+    "/ui/people",
+    "/ui/roles",
+)
+"""Pages of the demo workspace that every check of the whole UI visits (with a task's page)."""
+
+
+def demo_task_path(server: LiveServer) -> str:
+    """A purchase request created through the UI by the loopback administrator; its page."""
+    with server.client() as ui:
+        page = ui.get("/ui/tasks/new?form=321")
+        created = ui.post(
+            "/ui/tasks/new",
+            data={"csrf": csrf_of(page.text), "form": "321", "as_person": "1003", "f1": "Desk"},
+        )
+        assert created.status_code == 303, created.text
+        return str(created.headers["location"].split("?")[0])
