@@ -134,13 +134,17 @@ async def test_the_cache_expires_and_is_bounded() -> None:
     assert form_calls(api, "/v4/forms/1") == 3 and len(cache) == 1
 
 
-async def test_a_choice_name_without_a_readable_template_is_a_clear_error() -> None:
+async def test_a_choice_name_without_a_readable_template_is_a_clear_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     bot = status_bot()
     api = FakePyrusAPI()  # no form 321: GET /v4/forms/321 answers 403
-    with pytest.raises(UnresolvedNameError, match="access_denied_form"):
+    with pytest.raises(UnresolvedNameError, match="access_denied_form.*use the choice id"):
         await _render(bot, api, purchase_form().task())
+    caplog.set_level(logging.ERROR, logger="pyrus_bots.bot")
     no_api = BotTester(status_bot())  # never reaches the real Pyrus
     assert (await no_api.send(purchase_form().task())).status == 500
+    assert "no FakePyrusAPI is attached to the BotTester" in caplog.text
 
 
 async def test_choice_ids_need_no_template(bot_tester: Any, pyrus_api: FakePyrusAPI) -> None:

@@ -168,6 +168,8 @@ async def _read_form(
         if not choice_specs:
             return False
         spec = choice_specs[0][0]
+        if error.__cause__ is not None:  # no answer: the connection error says why
+            error = RuntimeError(f"{error}: {error.__cause__}")
         raise UnresolvedNameError(
             f"field {spec.label}: choice names need the form template, which could not be "
             f"read ({error}); use the choice id"
