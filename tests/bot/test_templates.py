@@ -139,7 +139,7 @@ async def test_a_choice_name_without_a_readable_template_is_a_clear_error(
 ) -> None:
     bot = status_bot()
     api = FakePyrusAPI()  # no form 321: GET /v4/forms/321 answers 403
-    with pytest.raises(UnresolvedNameError, match="access_denied_form.*use the choice id"):
+    with pytest.raises(UnresolvedNameError, match=r"access_denied_form.*use the choice id"):
         await _render(bot, api, purchase_form().task())
     caplog.set_level(logging.ERROR, logger="pyrus_bots.bot")
     no_api = BotTester(status_bot())  # never reaches the real Pyrus
