@@ -227,3 +227,30 @@ def test_make_task_with_typed_options_carries_no_options() -> None:
         "code": "u_status",
         "value": {"choice_ids": [2], "choice_names": ["B"]},
     }
+
+
+async def test_sync_handlers_and_later_replies_resolve_names(
+    bot_tester: Any, pyrus_api: FakePyrusAPI
+) -> None:
+    bot = Bot(SECRET, name="sync-and-later")
+
+    @bot.on_task(form_id=321, step=1)
+    def sync_check(event: Event) -> Reply:  # runs in a worker thread
+        return Reply.approve().set_field("u_status", "Approved")
+
+    async def work() -> Reply:
+        return Reply.reject().set_field("u_status", "Rejected")
+
+    @bot.on_task(form_id=321, step=2)
+    async def later(event: Event) -> Any:
+        return Reply.later(work(), now=Reply("on it").set_field("u_status", "New"))
+
+    tester = bot_tester(bot)
+    inline = await tester.send(purchase_form().task())
+    assert inline.field("u_status") == {"choice_ids": [2]}
+    task = purchase_form().task(step=2)
+    deferred = await tester.send(task)
+    assert deferred.field("u_status") == {"choice_ids": [1]}
+    await tester.drain()
+    [posted] = pyrus_api.comments(task["id"])
+    assert posted["field_updates"] == [{"id": 3, "value": {"choice_ids": [3]}}]
