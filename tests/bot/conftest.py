@@ -8,9 +8,37 @@ from typing import Any
 
 import pytest
 
-from pyrus_bots.testing import make_task, typed
+from pyrus_bots.testing import Form, make_form, make_task, typed
+from pyrus_bots.testing.fake_api import FakePyrusAPI
 
 SECRET = "test-secret-1f3a"
+STATUS_OPTIONS = ["New", "Approved", "Rejected"]
+
+
+def purchase_form() -> Form:
+    """The form of :func:`purchase_task`: what ``GET /v4/forms/321`` answers."""
+    return make_form(
+        321,
+        fields={
+            "u_item": "text",
+            "u_amount": typed("money", name="Amount"),
+            "u_status": typed("multiple_choice", name="Status", options=STATUS_OPTIONS),
+            "u_due": typed("date", name="Due"),
+            "u_urgent": typed("checkmark", name="Urgent"),
+            "u_cc": typed("catalog", name="Cost center", catalog_id=4001),
+            "u_owner": typed("person", name="Owner"),
+            "u_note": typed("note", name="Hint"),
+        },
+        steps=2,
+    )
+
+
+@pytest.fixture
+def pyrus_api() -> FakePyrusAPI:
+    """The fake API of the SDK tests: it serves the purchase form's template."""
+    fake = FakePyrusAPI()
+    fake.add_form(purchase_form())
+    return fake
 
 
 def purchase_task(**overrides: Any) -> dict[str, Any]:
@@ -22,9 +50,7 @@ def purchase_task(**overrides: Any) -> dict[str, Any]:
         "fields": {
             "u_item": "Printer",
             "u_amount": typed("money", 1500, name="Amount"),
-            "u_status": typed(
-                "multiple_choice", "New", name="Status", options=["New", "Approved", "Rejected"]
-            ),
+            "u_status": typed("multiple_choice", "New", name="Status", options=STATUS_OPTIONS),
             "u_due": typed("date", None, name="Due"),
             "u_urgent": typed("checkmark", False, name="Urgent"),
             "u_cc": typed("catalog", None, name="Cost center"),

@@ -14,7 +14,7 @@ from pyrus_bots.bot.reply import current_delivery, render_reply
 from pyrus_bots.protocol import parse_comment_request
 from pyrus_bots.testing import make_task, typed
 
-from .conftest import purchase_task
+from .conftest import purchase_form, purchase_task
 
 
 def test_every_field_of_the_comment_request_round_trips_through_the_protocol_model() -> None:
@@ -151,7 +151,7 @@ def test_field_updates_resolve_by_id_code_and_name_against_the_task() -> None:
         .set_field("Status", "Approved")  # name; option name -> choice id
         .set_field(5, True)  # id of u_urgent (checkmark)
         .set_fields({"u_due": date(2026, 5, 1)}, u_item="Scanner")
-        .to_dict(task)
+        .to_dict(task, form=purchase_form())
     )
     assert wire["field_updates"] == [
         {"id": 2, "value": 99.5},
@@ -184,7 +184,7 @@ def test_field_updates_resolve_by_id_code_and_name_against_the_task() -> None:
 def test_values_are_converted_to_the_wire_form_of_the_field_type(
     ref: str, value: Any, expected: Any
 ) -> None:
-    wire = Reply().set_field(ref, value).to_dict(purchase_task())
+    wire = Reply().set_field(ref, value).to_dict(purchase_task(), form=purchase_form())
     assert wire["field_updates"][0]["value"] == expected
 
 
@@ -197,7 +197,7 @@ def test_values_are_converted_to_the_wire_form_of_the_field_type(
         ("u_due", "01.02.2026", "needs a date"),
         ("u_due", "2026-02-30", "real calendar date"),
         ("u_urgent", "yes", "needs a bool"),
-        ("u_status", "Maybe", "no choice named 'Maybe'.*'Approved'"),
+        ("u_status", "Maybe", "no choice named 'Maybe'; valid names: 'New', 'Approved'"),
         ("u_status", 17, "no choice id 17"),
         ("u_cc", 2.5, "catalog item"),
         ("u_owner", "nobody", "person id or e-mail"),
@@ -209,7 +209,7 @@ def test_values_are_converted_to_the_wire_form_of_the_field_type(
 )
 def test_wrong_values_raise_a_clear_error(ref: Any, value: Any, message: str) -> None:
     with pytest.raises(FieldValueError, match=message):
-        Reply().set_field(ref, value).to_dict(purchase_task())
+        Reply().set_field(ref, value).to_dict(purchase_task(), form=purchase_form())
 
 
 def test_more_types_time_datetime_flag_email_form_link_file_table_title() -> None:

@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from pyrus_bots.bot import Reply, ReplyError
 from pyrus_bots.protocol import parse_comment_request
 
-from .conftest import purchase_task
+from .conftest import purchase_form, purchase_task
 
 TASK = purchase_task()
+FORM = purchase_form()
 people = st.one_of(st.integers(1, 10**6), st.emails())
 steps = st.integers(1, 4)
 
@@ -67,7 +68,7 @@ def test_any_successful_chain_renders_a_valid_comment_request(
             getattr(reply, name)(*args)
         except ReplyError:
             continue  # a rule said no (e.g. text after formatted_text): the reply is unchanged
-    wire = reply.to_dict(TASK)
+    wire = reply.to_dict(TASK, form=FORM)
     request = parse_comment_request(wire) if wire else None
     if request is not None:
         assert request.to_pyrus().get("approval_choice") == wire.get("approval_choice")

@@ -16,6 +16,7 @@ from pyrus_bots.testing import (
     BotTester,
     make_comment,
     make_delivery,
+    make_form,
     make_payload,
     make_task,
     typed,
@@ -84,11 +85,14 @@ async def test_bot_reply_helpers() -> None:
     async def handler(event: Event) -> Reply:
         return Reply.reject("no").set_field("u_status", ["A", "B"]).set_field("u_count", 4)
 
+    form = make_form(1, fields={"u_status": typed("multiple_choice", options=["A", "B"])})
+    api = FakePyrusAPI()
+    api.add_form(form)
     task = make_task(
         form_id=1,
         fields={"u_status": typed("multiple_choice", options=["A", "B"]), "u_count": 1},
     )
-    reply = await BotTester(bot).send(task)
+    reply = await BotTester(bot, api=api).send(task)
     assert reply.ok and reply.rejected and not reply.approved and not reply.empty
     assert not reply.acknowledged and not reply.revoked and reply.approval_choice == "rejected"
     assert reply.updates("u_count") and reply.updates(2) and not reply.updates("nothing")

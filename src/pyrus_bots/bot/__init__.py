@@ -33,7 +33,13 @@ from pyrus_bots.bot.event import Event
 from pyrus_bots.bot.fields import FieldValueError, ReplyError
 from pyrus_bots.bot.group import BotGroup
 from pyrus_bots.bot.reply import Later, Reply
+from pyrus_bots.bot.reply_errors import (
+    UnknownCatalogItemError,
+    UnknownChoiceError,
+    UnresolvedNameError,
+)
 from pyrus_bots.bot.task_view import TaskView
+from pyrus_bots.bot.templates import TemplateCache
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -53,4 +59,8 @@ __all__ = [
     "ReplyError",
     "SQLiteDedupeStore",
     "TaskView",
+    "TemplateCache",
+    "UnknownCatalogItemError",
+    "UnknownChoiceError",
+    "UnresolvedNameError",
 ]

@@ -15,6 +15,7 @@ from pyrus_bots.bot.outcome import Outcome
 from pyrus_bots.bot.pipeline import DeliveryPipeline
 from pyrus_bots.bot.routing import Handler, Predicate, Route, Router
 from pyrus_bots.bot.serving import Served
+from pyrus_bots.bot.templates import TemplateCache
 from pyrus_bots.bot.urls import DEFAULT_API_URL
 from pyrus_bots.protocol.signature import sign
 
@@ -80,6 +81,8 @@ class Bot(DeliveryPipeline, Served):
         )
         self.router = Router()
         self._background: set[asyncio.Task[Any]] = set()
+        # Form templates and catalogs that choice and catalog names are resolved with.
+        self.templates = TemplateCache()
 
     def __repr__(self) -> str:
         return f"Bot(name={self.name!r}, handlers={len(self.router.routes)})"

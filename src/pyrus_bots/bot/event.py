@@ -20,6 +20,7 @@ from pyrus_bots.protocol.models.task import TaskWithComments
 
 if TYPE_CHECKING:
     from pyrus_bots.bot.client import AsyncPyrusClient
+    from pyrus_bots.bot.templates import TemplateCache
     from pyrus_bots.protocol import WebhookPayload
 
 __all__ = ["Event"]
@@ -34,6 +35,7 @@ class Event:
         "_defer",
         "_loop",
         "_open_api",
+        "_templates",
         "data",
         "kind",
         "retry",
@@ -47,6 +49,7 @@ class Event:
         *,
         retry: int = 1,
         open_api: Callable[[str], AsyncPyrusClient] | None = None,
+        templates: TemplateCache | None = None,
     ) -> None:
         self.data = data
         """The decoded webhook body, as Pyrus sent it."""
@@ -57,6 +60,7 @@ class Event:
         self.retry = retry
         """The attempt number from ``X-Pyrus-Retry`` (1 on the first attempt)."""
         self._open_api = open_api
+        self._templates = templates
         self._api: AsyncPyrusClient | None = None
         self._defer: Callable[[dict[str, Any] | None], None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -189,9 +193,11 @@ class Event:
 
     async def comment(self, reply: Any) -> TaskWithComments:
         """Post ``reply`` on the task through the API now (e.g. progress while working)."""
-        from pyrus_bots.bot.reply import render_reply
+        from pyrus_bots.bot.templates import TemplateCache, render_for_delivery
 
-        body = render_reply(reply, self.fields)
+        if self._templates is None:
+            self._templates = TemplateCache()
+        body = await render_for_delivery(reply, self, self._templates)
         task_id = self.task_id
         if task_id is None:
             raise RuntimeError("the delivery names no task")

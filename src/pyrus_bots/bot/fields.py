@@ -19,6 +19,14 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from pyrus_bots.bot.references import new_file, person_identity
+from pyrus_bots.bot.reply_errors import (
+    FieldValueError,
+    ReplyError,
+    UnknownCatalogItemError,
+    UnknownChoiceError,
+    UnresolvedNameError,
+)
 from pyrus_bots.protocol.field_values import (
     CHECKMARK_WORDS,
     FLAG_WORDS,
@@ -30,7 +38,16 @@ from pyrus_bots.protocol.field_values import (
 from pyrus_bots.protocol.models.fields import written_value
 from pyrus_bots.protocol.pyrus_json import format_date, format_datetime, format_time
 
-__all__ = ["FieldIndex", "FieldRef", "FieldSpec", "FieldValueError", "ReplyError", "convert_value"]
+__all__ = [
+    "FieldIndex",
+    "FieldRef",
+    "FieldSpec",
+    "FieldValueError",
+    "ReplyError",
+    "convert_value",
+    "new_file",
+    "person_identity",
+]
 
 FieldRef = int | str
 """A field is addressed by its id (int), its code or its name (str; code is tried first)."""
@@ -38,14 +55,6 @@ FieldRef = int | str
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME_RE = re.compile(r"^\d{2}:\d{2}$")
 _DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-
-
-class ReplyError(ValueError):
-    """A bot reply breaks a Pyrus rule; raised in the bot before anything is sent."""
-
-
-class FieldValueError(ReplyError):
-    """A field update names no field of the task, or its value does not fit the field's type."""
 
 
 @dataclass(slots=True)
@@ -59,8 +68,10 @@ class FieldSpec:
     in_table: bool = False
     choices: dict[str, int] = field(default_factory=dict)  # option text -> choice id
     choice_ids: set[int] = field(default_factory=set)
-    all_choices_known: bool = False  # the template's option list came with the field
+    all_choices_known: bool = False  # the template's option list is known (read or delivered)
     catalog_multiple: bool | None = None  # info.multiple_choice (catalog or choice field)
+    catalog_id: int | None = None  # info.catalog_id from the form template
+    catalog_items: dict[str, list[int]] | None = None  # first column -> item ids, once read
     decimal_places: int | None = None
 
     @property
@@ -294,10 +305,12 @@ def _choice_id(spec: FieldSpec, item: Any) -> int:
     if isinstance(item, str):
         if item in spec.choices:
             return spec.choices[item]
-        known = ", ".join(repr(name) for name in sorted(spec.choices)) or "none known"
-        raise FieldValueError(
-            f"field {spec.label} has no choice named {item!r} (choices: {known}); "
-            "pass the choice id instead"
+        if spec.all_choices_known:
+            raise UnknownChoiceError(spec.label, item, list(spec.choices))
+        raise UnresolvedNameError(
+            f"field {spec.label}: the choice name {item!r} needs the form template (a task "
+            "carries a choice field's value, not its options); the SDK reads it with the "
+            "delivery's token, or pass form= to Reply.to_dict, or the choice id"
         )
     raise _fail(spec, "a choice id or a choice name", item)
 
@@ -320,6 +333,8 @@ def _catalog(spec: FieldSpec, value: Any) -> Any:
         if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             return {"item_ids": list(value)}
         if all(isinstance(v, str) for v in value):
+            if spec.catalog_items is not None:
+                return {"item_ids": [_catalog_item(spec, name) for name in value]}
             return {"item_names": list(value)}
         raise _fail(spec, "a list of item ids or a list of item names", value)
     if isinstance(value, bool):
@@ -327,33 +342,19 @@ def _catalog(spec: FieldSpec, value: Any) -> Any:
     if isinstance(value, int):
         return {"item_id": value}
     if isinstance(value, str):
-        return {"item_name": value}
+        if spec.catalog_items is not None:
+            return {"item_ids": [_catalog_item(spec, value)]}
+        return {"item_name": value}  # Pyrus resolves a first-column text itself
     raise _fail(spec, "a catalog item id or name", value)
 
 
-def person_identity(value: Any) -> dict[str, Any]:
-    """``{"id": n}`` or ``{"email": s}`` from an id, an e-mail, a dict or a person model."""
-    if isinstance(value, bool):
-        raise ReplyError(f"a person is an id or an e-mail, not {value!r}")
-    if isinstance(value, int):
-        return {"id": value}
-    if isinstance(value, str):
-        if "@" not in value:
-            raise ReplyError(f"a person is an id or an e-mail address, not {value!r}")
-        return {"email": value}
-    if isinstance(value, Mapping):
-        if isinstance(value.get("id"), int):
-            return {"id": value["id"]}
-        if isinstance(value.get("email"), str):
-            return {"email": value["email"]}
-    else:
-        person_id = getattr(value, "id", None)
-        if isinstance(person_id, int) and not isinstance(person_id, bool):
-            return {"id": person_id}
-        email = getattr(value, "email", None)
-        if isinstance(email, str):
-            return {"email": email}
-    raise ReplyError(f"a person is an id, an e-mail, or an object with one, not {value!r}")
+def _catalog_item(spec: FieldSpec, name: str) -> int:
+    """The id of the catalog item whose first column is ``name`` (the catalog was read)."""
+    items = spec.catalog_items or {}
+    ids = items.get(name, [])
+    if len(ids) != 1:
+        raise UnknownCatalogItemError(spec.label, name, list(items), ambiguous=bool(ids))
+    return ids[0]
 
 
 def _person(spec: FieldSpec, value: Any) -> Any:
@@ -361,25 +362,6 @@ def _person(spec: FieldSpec, value: Any) -> Any:
         return person_identity(value)
     except ReplyError:
         raise _refuse(spec, value) from None
-
-
-def new_file(value: Any) -> Any:
-    """A NewFile entry from a guid, an attachment id, a dict or a model."""
-    if isinstance(value, str):
-        return {"guid": value}
-    if isinstance(value, int) and not isinstance(value, bool):
-        return {"attachment_id": value}
-    if isinstance(value, Mapping):
-        if {"guid", "attachment_id", "url"} & set(value):
-            return dict(value)
-    else:
-        to_pyrus = getattr(value, "to_pyrus", None)
-        if callable(to_pyrus):
-            return new_file(to_pyrus())
-    raise ReplyError(
-        f"a file is an upload guid, an attachment id, or {{'guid'|'attachment_id'|'url'}}, "
-        f"not {value!r}"
-    )
 
 
 def _file(spec: FieldSpec, value: Any) -> Any:

@@ -26,8 +26,9 @@ from pyrus_bots.bot.outcome import (
     UNAUTHORIZED,
     Outcome,
 )
-from pyrus_bots.bot.reply import Later, current_delivery, render_reply
+from pyrus_bots.bot.reply import Later, current_delivery
 from pyrus_bots.bot.routing import Route, Router
+from pyrus_bots.bot.templates import TemplateCache, render_for_delivery
 from pyrus_bots.protocol.signature import verify
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class DeliveryPipeline:
     inline_budget: float
     max_body_size: int
     _background: set[asyncio.Task[Any]]
+    templates: TemplateCache
 
     def open_api(self, access_token: str) -> AsyncPyrusClient:
         raise NotImplementedError
@@ -108,7 +110,9 @@ class DeliveryPipeline:
             logs.bad_body(self.name, "the body has no task object")
             await answer(NO_TASK)
             return
-        event = Event(data, task, retry=_attempt(retry), open_api=self.open_api)
+        event = Event(
+            data, task, retry=_attempt(retry), open_api=self.open_api, templates=self.templates
+        )
 
         key = self._dedupe_key(event) if self.dedupe is not None else None
         if key is not None:
@@ -212,7 +216,7 @@ class DeliveryPipeline:
             if isinstance(result, Later):
                 token = current_delivery.set(event)
                 try:
-                    result = render_reply(await result.work, event.task_dict)
+                    result = await render_for_delivery(await result.work, event, self.templates)
                 except Exception:
                     logs.background_failed(self.name, event, route.name)
                     return
@@ -238,12 +242,15 @@ class DeliveryPipeline:
                 result = await asyncio.to_thread(route.handler, event)
             if isinstance(result, Later):
                 try:
-                    result.now = render_reply(result.now, event.task_dict) if result.now else None
+                    now = result.now
+                    result.now = (
+                        await render_for_delivery(now, event, self.templates) if now else None
+                    )
                 except BaseException:
                     _discard(result.work)
                     raise
                 return result
-            return render_reply(result, event.task_dict)
+            return await render_for_delivery(result, event, self.templates)
         finally:
             current_delivery.reset(token)
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, Literal, Protocol, Self
 
+from pyrus_bots.bot.choices import apply_form, needs_catalog, needs_form
 from pyrus_bots.bot.fields import (
     FieldIndex,
     FieldRef,
@@ -23,7 +24,15 @@ from pyrus_bots.bot.fields import (
 )
 from pyrus_bots.protocol.pyrus_json import format_date, format_datetime
 
-__all__ = ["ApprovalChoice", "Later", "Reply", "ReplyError", "ReplyLike", "render_reply"]
+__all__ = [
+    "ApprovalChoice",
+    "Later",
+    "Reply",
+    "ReplyError",
+    "ReplyLike",
+    "render_reply",
+    "unresolved_updates",
+]
 
 ApprovalChoice = Literal["approved", "rejected", "acknowledged", "revoked"]
 ChannelType = str
@@ -196,10 +205,11 @@ class Reply:
     # --- fields ---------------------------------------------------------------------------
 
     def set_field(self, field: FieldRef, value: Any) -> Self:
-        """Set a form field by id, code or name; the value is checked against its type."""
-        delivery = current_delivery.get()
-        entry = delivery.fields.update(field, value) if delivery is not None else None
-        self._pending.append((field, value, entry))
+        """Set a form field by id, code or name; the value is checked against its type.
+
+        A choice (or catalog item) given by name is checked once the handler returns: the
+        SDK reads the form template (and the catalog) through the API, as Pyrus needs ids."""
+        self._pending.append((field, value, _checked_now(field, value)))
         return self
 
     def set_fields(self, values: Mapping[FieldRef, Any] | None = None, **by_code: Any) -> Self:
@@ -313,15 +323,17 @@ class Reply:
 
     # --- output ---------------------------------------------------------------------------
 
-    def to_dict(self, task: Mapping[str, Any] | FieldIndex | None = None) -> dict[str, Any]:
-        """The comment request as Pyrus JSON, field references resolved against ``task``."""
+    def to_dict(
+        self, task: Mapping[str, Any] | FieldIndex | None = None, *, form: Any = None
+    ) -> dict[str, Any]:
+        """The comment request as Pyrus JSON, field references resolved against ``task``;
+        choice names need the form template ``form`` (``GET /v4/forms/{id}``: a model or its
+        JSON) unless the task lists the options. Inside a bot the SDK reads it itself."""
         if "duration" in self._data and "due" not in self._data:
             raise ReplyError("duration goes with due")
         out = dict(self._data)
         if self._pending:
-            index = task if isinstance(task, FieldIndex) or task is None else None
-            if index is None and task is not None:
-                index = FieldIndex.of_task(task)  # type: ignore[arg-type]
+            index = _index_of(task, form)
             out["field_updates"] = [
                 entry if entry is not None else _resolve(index, ref, value)
                 for ref, value, entry in self._pending
@@ -365,6 +377,32 @@ class Later:
 
 ReplyLike = Reply | Mapping[str, Any] | str | None | Any
 """What a handler may return: a Reply, a dict, a CommentRequest, a str (the text) or None."""
+
+
+def unresolved_updates(reply: Reply) -> list[tuple[FieldRef, Any]]:
+    """The field updates of ``reply`` not checked yet (field, value): they wait for the task,
+    or for the form template their choice names need."""
+    return [(ref, value) for ref, value, entry in reply._pending if entry is None]
+
+
+def _checked_now(field: FieldRef, value: Any) -> dict[str, Any] | None:
+    """The update, checked against the delivery of the running handler; None when there is
+    none yet, or when its names wait for the form template (read after the handler)."""
+    delivery = current_delivery.get()
+    if delivery is None:
+        return None
+    index = delivery.fields
+    spec = index.find(field)
+    if needs_form(spec, value) or needs_catalog(spec, value):
+        return None
+    return index.update(field, value)
+
+
+def _index_of(task: Mapping[str, Any] | FieldIndex | None, form: Any) -> FieldIndex | None:
+    index = task if isinstance(task, FieldIndex) or task is None else FieldIndex.of_task(task)
+    if form is not None and index is not None:
+        apply_form(index, form)
+    return index
 
 
 def _resolve(index: FieldIndex | None, ref: FieldRef, value: Any) -> dict[str, Any]:

@@ -3,12 +3,18 @@
 Build a realistic signed delivery from a few arguments, send it to a bot in process, assert on
 the reply or on the API calls the bot made::
 
-    from pyrus_bots.testing import BotTester, make_task, typed
+    from pyrus_bots.testing import BotTester, make_form, typed
+    from pyrus_bots.testing.fake_api import FakePyrusAPI
+
+    form = make_form(321, fields={"u_amount": "money",
+                                  "u_status": typed("multiple_choice", options=["New", "Done"])})
 
     async def test_greets():
-        tester = BotTester(bot, api=FakePyrusAPI())
-        reply = await tester.send(make_task(form_id=321, fields={"u_amount": typed("money", 10)}))
-        assert reply.approved
+        api = FakePyrusAPI()
+        api.add_form(form)        # the bot reads choice options from the template, as on Pyrus
+        tester = BotTester(bot, api=api)
+        reply = await tester.send(form.task({"u_amount": 10, "u_status": "New"}))
+        assert reply.approved and reply.choice("u_status") == "Done"
 
 With pytest the fixtures ``bot_tester`` and ``pyrus_api`` do the wiring (plugin
 ``pyrus_bots.testing.pytest_plugin``, loaded automatically once the package is installed).
@@ -25,6 +31,7 @@ from pyrus_bots.testing.deliveries import (
     make_task,
     typed,
 )
+from pyrus_bots.testing.forms import Form, make_form
 from pyrus_bots.testing.tester import FAKE_API_URL, BotReply, BotTester
 
 __all__ = [
@@ -34,9 +41,11 @@ __all__ = [
     "BotReply",
     "BotTester",
     "Delivery",
+    "Form",
     "TypedValue",
     "make_comment",
     "make_delivery",
+    "make_form",
     "make_payload",
     "make_task",
     "typed",

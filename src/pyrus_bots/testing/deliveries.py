@@ -61,13 +61,15 @@ _NOW = "2026-01-12T09:00:00Z"
 
 @dataclass(frozen=True, slots=True)
 class TypedValue:
-    """A field value with its Pyrus type (and, for choices, the form's options)."""
+    """A field value with its Pyrus type (and, for choices, the form's options; for a catalog
+    field in :func:`~pyrus_bots.testing.make_form`, its catalog)."""
 
     type: str
     value: Any = None
     name: str | None = None
     options: Sequence[str] | Mapping[int, str] | None = None
     id: int | None = None
+    catalog_id: int | None = None
 
 
 def typed(
@@ -77,11 +79,14 @@ def typed(
     name: str | None = None,
     options: Sequence[str] | Mapping[int, str] | None = None,
     id: int | None = None,
+    catalog_id: int | None = None,
 ) -> TypedValue:
     """A field of a given type for :func:`make_task`: ``typed("money", 1500)``,
     ``typed("multiple_choice", "New", options=["New", "Approved"])``; ``value=None`` leaves
-    the field empty (it is still listed, as Pyrus lists every form field)."""
-    return TypedValue(type, value, name, options, id)
+    the field empty (it is still listed, as Pyrus lists every form field). ``options`` give
+    the choice's id and name in the value; like Pyrus, the task does not list them (the form
+    template does: see :func:`~pyrus_bots.testing.make_form`)."""
+    return TypedValue(type, value, name, options, id, catalog_id)
 
 
 def _person(value: Any) -> dict[str, Any]:
@@ -126,7 +131,8 @@ def _infer(value: Any) -> TypedValue:
     raise TypeError(f"cannot tell the field type of {value!r}: wrap it in typed(TYPE, value)")
 
 
-def _options(spec: TypedValue) -> dict[int, str]:
+def choice_options(spec: TypedValue) -> dict[int, str]:
+    """The options of a choice field: choice id -> name (ids from 1 for a list of names)."""
     if spec.options is None:
         return {}
     if isinstance(spec.options, Mapping):
@@ -134,7 +140,8 @@ def _options(spec: TypedValue) -> dict[int, str]:
     return {index: text for index, text in enumerate(spec.options, start=1)}
 
 
-def _wire_value(spec: TypedValue, options: dict[int, str]) -> Any:
+def wire_value(spec: TypedValue, options: dict[int, str]) -> Any:
+    """The value as a delivered task carries it (a choice name becomes its id and name)."""
     value = spec.value
     if value is None:
         return None
@@ -159,19 +166,21 @@ def _wire_value(spec: TypedValue, options: dict[int, str]) -> Any:
     return value
 
 
-def _field(code: str, spec: TypedValue, field_id: int) -> dict[str, Any]:
-    options = _options(spec)
+def field_name(code: str, spec: TypedValue) -> str:
+    """The field's name: given, or made from its code (``u_cost_center`` -> Cost center)."""
+    return spec.name or code.removeprefix("u_").replace("_", " ").capitalize()
+
+
+def task_field(code: str, spec: TypedValue, field_id: int) -> dict[str, Any]:
+    """A field of a delivered task: id, type, name, code and the value when not empty (no
+    ``info``: a task does not carry the form's options, as on Pyrus)."""
     entry: dict[str, Any] = {
         "id": spec.id or field_id,
         "type": spec.type,
-        "name": spec.name or code.removeprefix("u_").replace("_", " ").capitalize(),
+        "name": field_name(code, spec),
         "code": code,
     }
-    if options:
-        entry["info"] = {
-            "options": [{"choice_id": i, "choice_value": text} for i, text in options.items()]
-        }
-    value = _wire_value(spec, options)
+    value = wire_value(spec, choice_options(spec))
     if value is not None:
         entry["value"] = value
     return entry
@@ -243,7 +252,7 @@ def make_task(
     if fields:
         if isinstance(fields, Mapping):
             task["fields"] = [
-                _field(code, _infer(value), index)
+                task_field(code, _infer(value), index)
                 for index, (code, value) in enumerate(fields.items(), start=1)
             ]
         else:

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import orjson
 
+from pyrus_bots.bot.choices import apply_form
 from pyrus_bots.bot.fields import FieldIndex, FieldRef
 from pyrus_bots.bot.loop_thread import LoopThread
 from pyrus_bots.protocol.models.requests import CommentRequest, parse_comment_request
@@ -38,10 +40,20 @@ class BotReply:
     assert reply.field("u_status") == {"choice_ids": [2]}
     """
 
-    def __init__(self, status: int, body: bytes, delivery: Delivery, *, deferred: bool) -> None:
+    def __init__(
+        self,
+        status: int,
+        body: bytes,
+        delivery: Delivery,
+        *,
+        deferred: bool,
+        form: Mapping[str, Any] | None = None,
+    ) -> None:
         self.status = status
         self.body = body
         self.delivery = delivery
+        self.form = form
+        """The template of the task's form in the fake API (None without one)."""
         self.deferred = deferred
         """True when the bot answered before its handler finished (deadline or defer)."""
 
@@ -122,9 +134,13 @@ class BotReply:
         return update.get("value")
 
     def choice(self, ref: FieldRef) -> str | list[str]:
-        """The option name(s) a multiple-choice update selects, read from the task's options."""
+        """The option name(s) a multiple-choice update selects, read from the form template
+        (or, without one, from the names the task's value carries)."""
         value = self.field(ref)
-        spec = FieldIndex.of_task(self.delivery.task).find(ref)
+        index = FieldIndex.of_task(self.delivery.task)
+        if self.form is not None:
+            apply_form(index, self.form)
+        spec = index.find(ref)
         names = {choice_id: name for name, choice_id in spec.choices.items()}
         ids = value.get("choice_ids") or [value.get("choice_id")]
         found = [names.get(i, str(i)) for i in ids]
@@ -155,11 +171,12 @@ class BotTester:
         self._runner: LoopThread | None = None
         self._running: set[asyncio.Task[None]] = set()
         if api is not None:
-            import httpx
-
             bot.api_url = FAKE_API_URL
             bot.api_options["transport"] = httpx.ASGITransport(app=api)
             bot.api_options.setdefault("retry_backoff", 0.01)
+        else:  # a test never reaches the real Pyrus: API calls fail at once
+            bot.api_options.setdefault("transport", _NO_API)
+            bot.api_options.setdefault("max_retries", 0)
 
     def delivery(
         self,
@@ -205,7 +222,8 @@ class BotTester:
             app_task.add_done_callback(self._running.discard)
         else:
             await app_task  # finishing (closing its API client, say)
-        return BotReply(status, body, delivery, deferred=deferred)
+        form = self.api.forms.get(delivery.task.get("form_id", 0)) if self.api else None
+        return BotReply(status, body, delivery, deferred=deferred, form=form)
 
     def send_sync(self, task: Mapping[str, Any] | None = None, **options: Any) -> BotReply:
         """:meth:`send` for synchronous tests (the bot runs on a private loop thread)."""
@@ -232,6 +250,15 @@ class BotTester:
         if self._runner is not None:
             self._runner.stop()
             self._runner = None
+
+
+def _refuse_api(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError(
+        "no FakePyrusAPI is attached to the BotTester: pass api=FakePyrusAPI()", request=request
+    )
+
+
+_NO_API = httpx.MockTransport(_refuse_api)
 
 
 async def _asgi_post(

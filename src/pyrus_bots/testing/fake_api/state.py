@@ -97,7 +97,8 @@ class FakeState:
         self._tokens.clear()
 
     def add_form(self, form: Mapping[str, Any] | Any) -> JSON:
-        """A form template (``{id, name, fields, steps}``; ``steps`` as ``{"1": "name"}``)."""
+        """A form template (``{id, name, fields, steps}``; ``steps`` as ``{"1": "name"}``), or
+        a :func:`~pyrus_bots.testing.make_form` form; bots read choice options from it."""
         data = as_dict(form)
         data.setdefault("id", self._next_id())
         data.setdefault("steps", {})
