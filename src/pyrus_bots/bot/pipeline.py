@@ -32,6 +32,7 @@ from pyrus_bots.protocol.signature import verify
 
 if TYPE_CHECKING:
     from pyrus_bots.bot.client import AsyncPyrusClient
+    from pyrus_bots.bot.recording import DeliveryRecorder
 
 __all__ = ["DeliveryPipeline"]
 
@@ -47,6 +48,8 @@ class DeliveryPipeline:
     inline_budget: float
     max_body_size: int
     _background: set[asyncio.Task[Any]]
+    recorder: DeliveryRecorder | None = None
+    """Records each verified delivery and its answer (``Bot(record=...)``)."""
 
     def open_api(self, access_token: str) -> AsyncPyrusClient:
         raise NotImplementedError
@@ -93,6 +96,8 @@ class DeliveryPipeline:
             logs.bad_signature(self.name)
             await answer(UNAUTHORIZED)
             return
+        if self.recorder is not None:
+            answer = self.recorder.wrap(body, retry, answer, bot=self.name)
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:

@@ -25,6 +25,7 @@ from pyrus_bots.testing.deliveries import (
     make_task,
     typed,
 )
+from pyrus_bots.testing.replay import ReplayReport, recorded_cases
 from pyrus_bots.testing.tester import FAKE_API_URL, BotReply, BotTester
 
 __all__ = [
@@ -34,10 +35,12 @@ __all__ = [
     "BotReply",
     "BotTester",
     "Delivery",
+    "ReplayReport",
     "TypedValue",
     "make_comment",
     "make_delivery",
     "make_payload",
     "make_task",
+    "recorded_cases",
     "typed",
 ]
