@@ -215,3 +215,18 @@ def test_bot_run_record_writes_recordings(tmp_path: Path) -> None:
     assert recording.task_id == 7 and recording.bot == "rec"
     assert recording.reply.decoded() == {"text": "hi", "approval_choice": "approved"}
     assert TOKEN not in recording.request.body
+
+
+async def test_a_failing_recorder_does_not_cost_the_answer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = approver(tmp_path)
+    assert bot.recorder is not None
+
+    def broken(recording: RecordedDelivery) -> None:
+        raise OSError("disk full")
+
+    bot.recorder.record = broken  # type: ignore[method-assign]
+    reply = await BotTester(bot).send(purchase_task())
+    assert reply.status == 200 and reply.rejected
+    assert "could not record a delivery: OSError" in caplog.text

@@ -146,3 +146,12 @@ def test_approvers_are_inferred_from_most_tasks_not_one() -> None:
     assert first.comment == "approvers inferred from 4 recent task(s)"
     (only,) = infer_approvers(FormTemplate.model_validate({"steps": {"1": "A"}}), [])
     assert only.approvers == [] and only.tasks_seen == 0
+
+
+def test_without_the_bots_call_bots_come_from_the_members(server: RunningServer) -> None:
+    with client(server, transport=Recording(fail_path="/v4/bots")) as api:
+        result = pull_workspace(api, PullOptions())
+    (bot,) = result.workspace["bots"]
+    assert bot["id"] == BOT_ID and bot["name"] == "Checker"
+    assert any(w.startswith("GET /bots (bots) failed") for w in result.warnings)
+    assert BOT_ID not in {p["id"] for p in result.workspace["people"]}

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from pyrus_bots.bot import logs
 from pyrus_bots.bot.outcome import Outcome
 from pyrus_bots.protocol.models.recording import (
     RecordedDelivery,
@@ -100,8 +101,9 @@ class DeliveryRecorder:
                         bot=self.bot or bot,
                     )
                 )
-            finally:
-                await answer(outcome)
+            except Exception as exc:  # recording never costs the bot its answer
+                logs.recording_failed(self.bot or bot or "bot", exc)
+            await answer(outcome)
 
         return recorded
 

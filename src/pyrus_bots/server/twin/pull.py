@@ -133,7 +133,12 @@ def pull_workspace(
     profile = get("profile", Profile, "GET /profile", "the account", client.get_profile)
     members = get("members", list[Person], "GET /members", "people", client.get_members)
     roles = get("roles", list[Role], "GET /roles", "roles", client.get_roles)
-    bots = get("bots", list[Bot], "GET /bots", "bots", client.get_bots)
+    warnings: list[str] = []
+    try:
+        bots = get("bots", list[Bot], "GET /bots", "bots", client.get_bots)
+    except PullError as exc:  # not every Pyrus answers it: the bots listed as members stand in
+        warnings.append(f"{exc}; bots are taken from the members (without settings)")
+        bots = [_bot_of(p) for p in members if p.type == "bot"]
     report("organisation", 1, 1)
 
     infos = get("catalogs", list[CatalogInfo], "GET /catalogs", "catalogs", client.get_catalogs)
@@ -164,7 +169,6 @@ def pull_workspace(
         templates = [t for t in templates if t.id in options.form_ids]
     steps: dict[int, list[StepEvidence]] = {}
     permissions: dict[int, dict[str, str]] = {}
-    warnings: list[str] = []
     for done, template in enumerate(templates):
         report("forms", done, len(templates))
         fid = int(template.id or 0)
@@ -189,6 +193,11 @@ def pull_workspace(
     result.warnings[:0] = warnings
     saved.done()
     return result
+
+
+def _bot_of(member: Person) -> Bot:
+    name = " ".join(n for n in (member.first_name, member.last_name) if n)
+    return Bot(id=member.id, name=name or None, login=member.email)
 
 
 def _recent_tasks(
@@ -235,7 +244,11 @@ def _assemble(
 ) -> PullResult:
     warnings: list[str] = []
     bot_ids = {b.id for b in bots}
-    people = [p for p in members if p.id and p.email and p.id not in bot_ids and p.type != "bot"]
+    people = [
+        p
+        for p in members
+        if p.id and p.email and p.id not in bot_ids and p.type not in ("bot", "role")
+    ]
     keys: dict[str, list[dict[str, Any]]] = {"people": [], "bots": []}
     people_specs = []
     for person in sorted(people, key=lambda p: p.id or 0):
