@@ -128,6 +128,10 @@ async def test_platform_deliveries_recorded_exported_and_replayed(
     assert f"/ui/deliveries/{one}/export" in ui_page.text
     ui_export = admin.get(f"/ui/deliveries/{one}/export")
     assert parse_recordings(ui_export.content) == single
+    log_page = admin.get(f"/ui/bots/{BOT_ID}/deliveries", params={"task": task_ids[0]})
+    assert f"/ui/bots/{BOT_ID}/deliveries/export?task={task_ids[0]}" in log_page.text
+    by_task = admin.get(f"/ui/bots/{BOT_ID}/deliveries/export", params={"task": task_ids[0]})
+    assert [r.task_id for r in parse_recordings(by_task.content)] == task_ids[:1]
     ui_log = admin.get(f"/ui/bots/{BOT_ID}/deliveries/export")
     assert [r.task_id for r in parse_recordings(ui_log.content)] == task_ids
 
