@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml  # noqa: F401  (the server extra: without it the command stays hidden)
 
 __all__ = ["register"]
 
