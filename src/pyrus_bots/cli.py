@@ -14,7 +14,7 @@ app = typer.Typer(
 )
 
 # Each module registers its own commands; a missing optional dependency only hides those commands.
-_COMMAND_MODULES = ("pyrus_bots.bot.cli", "pyrus_bots.server.cli")
+_COMMAND_MODULES = ("pyrus_bots.bot.cli", "pyrus_bots.server.cli", "pyrus_bots.server.twin.cli")
 
 
 def _register_commands() -> None:

@@ -44,10 +44,10 @@ def bot_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _run_server(cwd: Path, target: str) -> Iterator[str]:
+def _run_server(cwd: Path, target: str, *extra: str) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [*CLI, "bot", "run", target, "--port", str(port)],
+        [*CLI, "bot", "run", target, "--port", str(port), *extra],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -13,6 +14,7 @@ from pyrus_bots.bot import logs
 from pyrus_bots.bot.dedupe import DedupeStore, MemoryDedupeStore
 from pyrus_bots.bot.outcome import Outcome
 from pyrus_bots.bot.pipeline import DeliveryPipeline
+from pyrus_bots.bot.recording import DeliveryRecorder
 from pyrus_bots.bot.routing import Handler, Predicate, Route, Router
 from pyrus_bots.bot.serving import Served
 from pyrus_bots.bot.templates import TemplateCache
@@ -50,7 +52,9 @@ class Bot(DeliveryPipeline, Served):
     reply is posted through the API instead. ``dedupe`` remembers deliveries so retries do
     not run a handler twice (``False`` turns that off). ``api_options`` go to every
     :class:`~pyrus_bots.bot.client.AsyncPyrusClient` the bot opens (``timeout``,
-    ``max_retries``, ``transport``...).
+    ``max_retries``, ``transport``...). ``record`` (a directory or a
+    :class:`~pyrus_bots.bot.recording.DeliveryRecorder`) stores every verified delivery with
+    the bot's answer, for ``pyrus-bots replay`` and the test kit.
     """
 
     def __init__(
@@ -63,6 +67,7 @@ class Bot(DeliveryPipeline, Served):
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         dedupe: DedupeStore | Literal[False] | None = None,
         api_options: Mapping[str, Any] | None = None,
+        record: str | os.PathLike[str] | DeliveryRecorder | None = None,
     ) -> None:
         key = secret.encode() if isinstance(secret, str) else bytes(secret)
         if not key:
@@ -83,6 +88,10 @@ class Bot(DeliveryPipeline, Served):
         self._background: set[asyncio.Task[Any]] = set()
         # Form templates and catalogs that choice and catalog names are resolved with.
         self.templates = TemplateCache()
+        if record is not None:
+            self.recorder = (
+                record if isinstance(record, DeliveryRecorder) else DeliveryRecorder(record)
+            )
 
     def __repr__(self) -> str:
         return f"Bot(name={self.name!r}, handlers={len(self.router.routes)})"
@@ -175,6 +184,8 @@ class Bot(DeliveryPipeline, Served):
             logs.drain_timeout(self.name, len(self._background))
         if self.dedupe is not None:
             await self.dedupe.aclose()
+        if self.recorder is not None:
+            self.recorder.close()
 
     # --- serving ------------------------------------------------------------------------
 

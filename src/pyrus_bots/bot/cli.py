@@ -18,9 +18,10 @@ _RETRY_RE = re.compile(r"^[1-9]\d*/[1-9]\d*$")
 bot_app = typer.Typer(help="Run bots written with the SDK.", no_args_is_help=True)
 
 
-def load_app(target: str) -> Any:
+def load_app(target: str, *, record: Path | None = None) -> Any:
     """The ASGI app behind ``MODULE:ATTR``: a Bot or BotGroup (served through ``.asgi()``) or
-    any ASGI application. The current directory is importable, as with uvicorn."""
+    any ASGI application. The current directory is importable, as with uvicorn. ``record``:
+    the directory where the bot records its deliveries."""
     module_name, _, attr = target.partition(":")
     if not module_name or not attr:
         raise typer.BadParameter(f"expected MODULE:ATTR, got {target!r}")
@@ -36,6 +37,13 @@ def load_app(target: str) -> Any:
             obj = getattr(obj, part)
         except AttributeError:
             raise typer.BadParameter(f"{module_name!r} has no attribute {attr!r}") from None
+    if record is not None:
+        from pyrus_bots.bot.recorded_serving import attach_recorder
+
+        try:
+            attach_recorder(obj, record)
+        except TypeError as exc:
+            raise typer.BadParameter(f"--record: {exc}") from None
     asgi = getattr(obj, "asgi", None)
     if callable(asgi):  # Bot, BotGroup
         return asgi()
@@ -52,13 +60,21 @@ def run(
     access_log: Annotated[
         bool, typer.Option(help="Log every request (costs ~15 % throughput).")
     ] = False,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            file_okay=False,
+            help="Record each verified delivery and the bot's answer into DIR (for replay).",
+        ),
+    ] = None,
 ) -> None:
     """Serve a bot (a Bot, a BotGroup or any ASGI app) with uvicorn."""
     import logging
 
     import uvicorn
 
-    app = load_app(target)
+    app = load_app(target, record=record)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     typer.echo(f"Serving {target} on http://{host}:{port}/")
     uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="info")
@@ -116,3 +132,6 @@ def register(app: typer.Typer) -> None:
     """Add the SDK's commands to the ``pyrus-bots`` application."""
     app.add_typer(bot_app, name="bot")
     app.command("send")(send)
+    from pyrus_bots.bot.replay_cli import replay
+
+    app.command("replay")(replay)

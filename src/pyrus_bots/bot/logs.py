@@ -78,3 +78,7 @@ def dedupe_failed(bot: str, action: str) -> None:
 
 def drain_timeout(bot: str, pending: int) -> None:
     logger.warning("bot=%s shutting down with %d background handlers still running", bot, pending)
+
+
+def recording_failed(bot: str, error: BaseException) -> None:
+    logger.warning("bot=%s: could not record a delivery: %s", bot, type(error).__name__)

@@ -33,6 +33,7 @@ from pyrus_bots.protocol.signature import verify
 
 if TYPE_CHECKING:
     from pyrus_bots.bot.client import AsyncPyrusClient
+    from pyrus_bots.bot.recording import DeliveryRecorder
 
 __all__ = ["DeliveryPipeline"]
 
@@ -49,6 +50,8 @@ class DeliveryPipeline:
     max_body_size: int
     _background: set[asyncio.Task[Any]]
     templates: TemplateCache
+    recorder: DeliveryRecorder | None = None
+    """Records each verified delivery and its answer (``Bot(record=...)``)."""
 
     def open_api(self, access_token: str) -> AsyncPyrusClient:
         raise NotImplementedError
@@ -95,6 +98,8 @@ class DeliveryPipeline:
             logs.bad_signature(self.name)
             await answer(UNAUTHORIZED)
             return
+        if self.recorder is not None:
+            answer = self.recorder.wrap(body, retry, answer, bot=self.name)
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:

@@ -23,6 +23,7 @@ from starlette.responses import Response
 import pyrus_bots.server.delivery.metrics  # noqa: F401
 from pyrus_bots import __version__
 from pyrus_bots.server.admin import deliveries as admin_deliveries
+from pyrus_bots.server.admin import delivery_export
 from pyrus_bots.server.admin import ui as admin_ui
 from pyrus_bots.server.admin.api import router as admin_router
 from pyrus_bots.server.api.context import ApiState
@@ -121,9 +122,11 @@ def create_app(
             app.include_router(v4, prefix=prefix, include_in_schema=index == 0)
         app.include_router(build_files_router())
         app.include_router(admin_router)
+        app.include_router(delivery_export.router)  # before /deliveries/{id} of the log
         app.include_router(admin_deliveries.router)
         app.include_router(admin_ui.router)
     elif settings.role == "worker":
+        app.include_router(delivery_export.router)
         app.include_router(admin_deliveries.router)
     _add_service_routes(app, db)
     return app

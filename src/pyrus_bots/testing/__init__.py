@@ -32,6 +32,7 @@ from pyrus_bots.testing.deliveries import (
     typed,
 )
 from pyrus_bots.testing.forms import Form, make_form
+from pyrus_bots.testing.replay import ReplayReport, recorded_cases
 from pyrus_bots.testing.tester import FAKE_API_URL, BotReply, BotTester
 
 __all__ = [
@@ -42,11 +43,13 @@ __all__ = [
     "BotTester",
     "Delivery",
     "Form",
+    "ReplayReport",
     "TypedValue",
     "make_comment",
     "make_delivery",
     "make_form",
     "make_payload",
     "make_task",
+    "recorded_cases",
     "typed",
 ]

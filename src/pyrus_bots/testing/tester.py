@@ -25,6 +25,7 @@ from pyrus_bots.testing.deliveries import Delivery, make_delivery
 if TYPE_CHECKING:
     from pyrus_bots.bot.app import Bot
     from pyrus_bots.testing.fake_api import FakePyrusAPI
+    from pyrus_bots.testing.replay import RecordingSource, ReplayReport
 
 __all__ = ["FAKE_API_URL", "BotReply", "BotTester"]
 
@@ -228,6 +229,25 @@ class BotTester:
     def send_sync(self, task: Mapping[str, Any] | None = None, **options: Any) -> BotReply:
         """:meth:`send` for synchronous tests (the bot runs on a private loop thread)."""
         return self._loop().run(self.send(task, **options))
+
+    async def replay(
+        self, source: RecordingSource, *, access_token: str | None = None
+    ) -> ReplayReport:
+        """Deliver recorded deliveries (a file, a directory or recordings) to the bot and
+        compare its answers with the recorded ones (see :mod:`pyrus_bots.testing.replay`)."""
+        from pyrus_bots.testing.replay import replay_into
+
+        async def deliver(delivery: Delivery) -> tuple[int, bytes]:
+            reply = await self.send(delivery=delivery)
+            return reply.status, reply.body
+
+        return await replay_into(deliver, self.bot._key, source, access_token=access_token)
+
+    def replay_sync(
+        self, source: RecordingSource, *, access_token: str | None = None
+    ) -> ReplayReport:
+        """:meth:`replay` for synchronous tests."""
+        return self._loop().run(self.replay(source, access_token=access_token))
 
     async def drain(self, grace: float = 10.0) -> None:
         """Wait until the bot's background handlers (deferred replies) are done."""

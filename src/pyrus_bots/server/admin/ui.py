@@ -16,6 +16,7 @@ from pyrus_bots.server.admin import (
     ui_bots,
     ui_catalog_edit,
     ui_deliveries,
+    ui_delivery_export,
     ui_register,
     ui_signin,
     ui_task_new,
@@ -50,6 +51,7 @@ for pages in (
     ui_task_new,
     ui_tasks,
     ui_bots,
+    ui_delivery_export,  # before ui_deliveries: /deliveries/export is no delivery id
     ui_deliveries,
     ui_register,
     ui_catalog_edit,
