@@ -268,8 +268,8 @@ def test_official_client_end_to_end(shared_server: RunningServer, tmp_path: Path
     assert task_id in [t.id for t in ok(carol.get_inbox()).tasks]
     assert task_id not in [t.id for t in ok(alice.get_inbox()).tasks or []]
 
-    # --- lists (none are managed) answer without error
-    assert ok(alice.get_lists()).lists is None
+    # --- lists: the collection is present even when Alice sees none
+    assert ok(alice.get_lists()).lists is not None
 
 
 def test_bot_with_webhook_token_only(shared_server: RunningServer) -> None:

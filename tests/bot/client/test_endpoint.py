@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 
-from pyrus_bots.bot.client import AsyncPyrusClient, PyrusClient, endpoints
+from pyrus_bots.bot.client import AsyncPyrusClient, PyrusClient, endpoints, endpoints_lists
 from pyrus_bots.bot.client.base import PyrusClientBase
 from pyrus_bots.bot.client.endpoint import Endpoint, RegistryEndpoint
 
@@ -21,7 +21,7 @@ def test_every_builder_is_a_method_of_both_clients() -> None:
         "CatalogFilters",
         "FileData",
         "register_body",
-    }
+    } | set(endpoints_lists.__all__)
 
 
 def test_async_methods_are_coroutines_and_sync_methods_are_not() -> None:
@@ -35,7 +35,7 @@ def test_async_methods_are_coroutines_and_sync_methods_are_not() -> None:
 def test_methods_show_the_builder_signature_and_docstring() -> None:
     client = PyrusClient("token")
     for name in ENDPOINTS:
-        builder = getattr(endpoints, name)
+        builder = getattr(endpoints, name, None) or getattr(endpoints_lists, name)
         method = getattr(client, name)
         assert method.__name__ == name
         assert method.__doc__ == builder.__doc__ and method.__doc__

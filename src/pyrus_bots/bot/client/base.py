@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Generic, Self, TypeVar
 
-from pyrus_bots.bot.client import endpoints
+from pyrus_bots.bot.client import endpoints, endpoints_lists
 from pyrus_bots.bot.client.core import (
     DEFAULT_API_URL,
     DEFAULT_AUTH_URL,
@@ -141,3 +141,18 @@ class PyrusClientBase(ABC, Generic[TransportT]):
     get_inbox = Endpoint(endpoints.get_inbox)
     get_lists = Endpoint(endpoints.get_lists)
     get_task_list = Endpoint(endpoints.get_task_list)
+    # lists, calendar, announcements (endpoints_lists)
+    get_lists_tree = Endpoint(endpoints_lists.get_lists_tree)
+    get_list = Endpoint(endpoints_lists.get_list)
+    create_list = Endpoint(endpoints_lists.create_list)
+    create_lists = Endpoint(endpoints_lists.create_lists)
+    update_list = Endpoint(endpoints_lists.update_list)
+    update_lists = Endpoint(endpoints_lists.update_lists)
+    delete_list = Endpoint(endpoints_lists.delete_list)
+    delete_lists = Endpoint(endpoints_lists.delete_lists)
+    get_calendar = Endpoint(endpoints_lists.get_calendar)
+    get_tasks_by_approver = Endpoint(endpoints_lists.get_tasks_by_approver)
+    get_announcements = Endpoint(endpoints_lists.get_announcements)
+    get_announcement = Endpoint(endpoints_lists.get_announcement)
+    create_announcement = Endpoint(endpoints_lists.create_announcement)
+    comment_announcement = Endpoint(endpoints_lists.comment_announcement)

@@ -62,7 +62,8 @@ class TaskList(PyrusModel):
     member_ids: list[int] = Field(default_factory=list)
     version: int | None = None
     external_version: int | None = None
-    external_id: str | None = None
+    external_id: int | str | None = None
+    is_private: bool | None = None
     children: list[TaskList] = Field(default_factory=list)
 
 

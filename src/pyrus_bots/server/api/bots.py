@@ -16,7 +16,7 @@ from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.account_requests import CreateBotRequest, UpdateBotRequest
 from pyrus_bots.server.api.body import json_body, parse_bool, read_body, read_json_object
 from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
-from pyrus_bots.server.api.responses import PyrusJSONResponse
+from pyrus_bots.server.api.responses import CollectionResponse, PyrusJSONResponse
 from pyrus_bots.server.api.rights import MANAGE_INTEGRATIONS_AND_CATALOGS, require_right
 from pyrus_bots.server.api.transactions import reading, writing
 from pyrus_bots.server.store import bots as bot_store
@@ -89,7 +89,7 @@ async def list_bots(
         bots = await bot_store.list_bots(
             session, caller.directory.organization_id, include_fired=fired
         )
-    return PyrusJSONResponse({"bots": [render_bot(b) for b in bots]})
+    return CollectionResponse({"bots": [render_bot(b) for b in bots]}, "bots")
 
 
 async def store_new_bot(

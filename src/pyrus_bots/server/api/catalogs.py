@@ -20,7 +20,7 @@ from pyrus_bots.protocol.models.catalog_requests import (
 )
 from pyrus_bots.server.api.body import json_body, parse_bool, read_body
 from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
-from pyrus_bots.server.api.responses import PyrusJSONResponse
+from pyrus_bots.server.api.responses import CollectionResponse, PyrusJSONResponse
 from pyrus_bots.server.api.rights import MANAGE_INTEGRATIONS_AND_CATALOGS, require_right
 from pyrus_bots.server.api.transactions import reading, writing
 from pyrus_bots.server.store import catalogs as catalog_store
@@ -58,7 +58,7 @@ def _known(caller: Caller, catalog_id: PathId) -> None:
 @router.get("/catalogs", summary="Catalogs of the organisation (without items)")
 async def list_catalogs(caller: CallerDep) -> PyrusJSONResponse:
     catalogs = sorted(caller.directory.catalogs.values(), key=lambda c: c.id)
-    return PyrusJSONResponse({"catalogs": [render_catalog_info(c) for c in catalogs]})
+    return CollectionResponse({"catalogs": [render_catalog_info(c) for c in catalogs]}, "catalogs")
 
 
 @router.get("/catalogs/{catalog_id}", summary="A catalog with its items")

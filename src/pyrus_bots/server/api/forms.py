@@ -18,7 +18,7 @@ from pyrus_bots.protocol.models.filters import RegisterRequest
 from pyrus_bots.protocol.models.parsing import parse_body
 from pyrus_bots.server.api.body import json_body, parse_int, read_body, read_json_object
 from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
-from pyrus_bots.server.api.responses import PyrusJSONResponse
+from pyrus_bots.server.api.responses import CollectionResponse, PyrusJSONResponse
 from pyrus_bots.server.api.transactions import reading, writing
 from pyrus_bots.server.store import forms as form_store
 from pyrus_bots.server.store import tasks as task_store
@@ -45,7 +45,7 @@ async def list_forms(caller: CallerDep) -> PyrusJSONResponse:
         for form in sorted(caller.directory.forms.values(), key=lambda f: f.id)
         if access.can_use_form(form, caller.person)
     ]
-    return PyrusJSONResponse({"forms": forms})
+    return CollectionResponse({"forms": forms}, "forms")
 
 
 @router.get("/forms/{form_id}", summary="A form template")
@@ -116,7 +116,7 @@ async def _register(
         )
         for task in selected
     ]
-    return PyrusJSONResponse({"tasks": rendered})
+    return CollectionResponse({"tasks": rendered}, "tasks")
 
 
 @router.get("/forms/{form_id}/register", summary="Tasks of a form (filters in the query)")
@@ -148,7 +148,7 @@ def _permissions(form: FormDef) -> dict[str, Any]:
 
 @router.get("/forms/{form_id}/permissions", summary="Who may use a form")
 async def get_permissions(form_id: PathId, caller: CallerDep) -> PyrusJSONResponse:
-    return PyrusJSONResponse(_permissions(visible_form(caller, form_id)))
+    return CollectionResponse(_permissions(visible_form(caller, form_id)), "permissions")
 
 
 @router.post(

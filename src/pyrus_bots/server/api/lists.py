@@ -1,103 +1,250 @@
-"""Task lists and the inbox (spec 4.7).
+"""Task lists (spec 4.7): read, create, change and delete lists, and the tasks a list holds.
 
-The platform has no list management: ``GET /lists`` answers an empty set and a list's tasks are
-the visible tasks that carry its id in ``list_ids``. The inbox follows DESIGN.md 3.5.
+Lists live in the database (:mod:`..store.task_lists`); who sees and manages one follows
+:mod:`..workflow.lists`. A list that does not exist, is deleted or is not visible answers 400
+``invalid_value_format`` everywhere (tasks naming one: ``add_task_to_list_forbidden``). Clients
+call the bulk forms with a JSON array: ``PUT /lists/bulk`` creates, ``POST /lists/bulk``
+changes, ``DELETE /lists/bulk`` deletes.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol import pyrus_json
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.filters import TaskListRequest
-from pyrus_bots.protocol.models.parsing import parse_body
-from pyrus_bots.server.api.body import json_body, parse_bool, parse_int, read_json_object
+from pyrus_bots.protocol.models.list_requests import (
+    CreateListRequest,
+    DeleteListRequest,
+    UpdateListRequest,
+)
+from pyrus_bots.protocol.models.parsing import check_storable, parse_body
+from pyrus_bots.server.api.body import json_body, parse_bool, read_body, read_json_object
 from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
-from pyrus_bots.server.api.responses import PyrusJSONResponse
-from pyrus_bots.server.api.transactions import reading
+from pyrus_bots.server.api.list_filters import list_task_filters, select_tasks
+from pyrus_bots.server.api.responses import CollectionResponse, PyrusJSONResponse
+from pyrus_bots.server.api.transactions import reading, writing
+from pyrus_bots.server.store import task_lists as list_store
 from pyrus_bots.server.store import tasks as task_store
+from pyrus_bots.server.workflow import lists as list_rules
+from pyrus_bots.server.workflow.lists import TaskListDef
 from pyrus_bots.server.workflow.render import render_task
-from pyrus_bots.server.workflow.state import TaskState
 
 router = APIRouter(tags=["lists"])
 
-DEFAULT_LIST_ITEMS = 200
-MAX_LIST_ITEMS = 20000
-DEFAULT_INBOX_ITEMS = 50
-MAX_INBOX_ITEMS = 1000
-
-_DATE_FILTERS = (
-    "modified_before",
-    "modified_after",
-    "created_before",
-    "created_after",
-    "closed_before",
-    "closed_after",
-)
+MAX_BULK_LISTS = 100
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
-def task_header(caller: Caller, task: TaskState) -> dict[str, Any]:
-    return render_task(caller.directory, task, [], with_comments=False, files_url=caller.files_url)
+def render_list(task_list: TaskListDef, children: Sequence[Any] | None = None) -> dict[str, Any]:
+    """A list as the clients declare it (``TaskList``; ``children`` only in the tree)."""
+    rendered: dict[str, Any] = {
+        "id": task_list.id,
+        "parent_id": task_list.parent_id,
+        "name": task_list.name,
+        "color": task_list.color,
+        "deleted": task_list.deleted,
+        "list_type": task_list.list_type,
+        "has_form": False,
+        "manager_ids": task_list.manager_ids,
+        "member_ids": task_list.member_ids,
+        "version": task_list.version,
+        "external_version": task_list.external_version,
+        "external_id": task_list.external_id,
+        "is_private": task_list.is_private,
+    }
+    if children:
+        rendered["children"] = [render_list(child, grand) for child, grand in children]
+    return rendered
 
 
-@router.get("/lists", summary="Task lists (none are managed by the platform)")
-async def lists(caller: CallerDep) -> PyrusJSONResponse:
-    return PyrusJSONResponse({"lists": []})
+def _flag(request: Request, name: str) -> bool:
+    return parse_bool(request.query_params.get(name, False), name)
 
 
-def _date(params: dict[str, Any], key: str) -> datetime | None:
-    value = params.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise PyrusError("invalid_value_format", f"{key} must be a date-time string")
+async def _visible_lists(
+    session: AsyncSession, caller: Caller, *, with_deleted: bool
+) -> list[TaskListDef]:
+    stored = await list_store.all_lists(session, with_deleted=with_deleted)
+    return [t for t in stored if list_rules.can_see(caller.directory, t, caller.person)]
+
+
+async def _visible_list(
+    session: AsyncSession, caller: Caller, list_id: int, *, with_deleted: bool = False
+) -> TaskListDef:
+    task_list = await list_store.get_list(session, list_id)
+    if (
+        task_list is None
+        or (task_list.deleted and not with_deleted)
+        or not list_rules.can_see(caller.directory, task_list, caller.person)
+    ):
+        raise list_rules.unknown_list(list_id)
+    return task_list
+
+
+async def _managed_list(session: AsyncSession, caller: Caller, list_id: int) -> TaskListDef:
+    task_list = await _visible_list(session, caller, list_id)
+    if not list_rules.can_manage(caller.directory, task_list, caller.person):
+        raise PyrusError("access_denied_project", f"only managers of list {list_id} change it")
+    return task_list
+
+
+async def _read_array(request: Request, model: type[_Model]) -> list[_Model]:
+    raw = await request.body()
+    if not raw.strip():
+        raise PyrusError("empty_body", "the request body is empty")
     try:
-        return pyrus_json.parse_datetime(value)
+        data = pyrus_json.loads(raw)
     except ValueError:
-        raise PyrusError("invalid_value_format", f"{key} must be YYYY-MM-DDThh:mm:ssZ") from None
+        raise PyrusError("invalid_json", "the request body is not valid JSON") from None
+    if not isinstance(data, list):
+        raise PyrusError("invalid_json", "the request body must be a JSON array")
+    if not 1 <= len(data) <= MAX_BULK_LISTS:
+        raise PyrusError("items_count_out_of_range", f"1 to {MAX_BULK_LISTS} lists at once")
+    check_storable(data, raw)
+    return [parse_body(model, item) for item in data]
 
 
-def _keep(task: TaskState, list_id: PathId, params: dict[str, Any], archived: bool) -> bool:
-    if list_id not in task.list_ids or (task.is_closed and not archived):
-        return False
-    bounds = {key: _date(params, key) for key in _DATE_FILTERS}
-    checks = (
-        (task.last_modified_date, bounds["modified_after"], bounds["modified_before"]),
-        (task.create_date, bounds["created_after"], bounds["created_before"]),
-        (task.close_date, bounds["closed_after"], bounds["closed_before"]),
-    )
-    for value, after, before in checks:
-        if (after or before) and value is None:
-            return False
-        if value is not None and after is not None and value <= after:
-            return False
-        if value is not None and before is not None and value >= before:
-            return False
-    return True
+async def _create(session: AsyncSession, caller: Caller, body: CreateListRequest) -> TaskListDef:
+    parent = None
+    if body.parent_id is not None:
+        parent = await _visible_list(session, caller, body.parent_id)
+    list_id = await list_store.new_list_id(session)
+    created = list_rules.new_list(caller.directory, caller.person, body, list_id, parent)
+    await list_store.save_list(session, caller.directory.organization_id, created)
+    return created
+
+
+async def _update(
+    session: AsyncSession, caller: Caller, list_id: int, body: UpdateListRequest
+) -> TaskListDef:
+    task_list = await _managed_list(session, caller, list_id)
+    changed = list_rules.updated_list(caller.directory, task_list, body)
+    await list_store.save_list(session, caller.directory.organization_id, changed)
+    return changed
+
+
+async def _delete(session: AsyncSession, caller: Caller, list_id: int) -> None:
+    task_list = await _managed_list(session, caller, list_id)
+    task_list.deleted = True
+    task_list.version += 1
+    await list_store.save_list(session, caller.directory.organization_id, task_list)
+
+
+@router.get("/lists", summary="The lists the caller sees, as a tree")
+async def lists(request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    _flag(request, "with_forms")  # forms are not lists on the platform: nothing to add
+    with_deleted = _flag(request, "with_deleted")
+    async with reading(api_state(request)) as session:
+        visible = await _visible_lists(session, caller, with_deleted=with_deleted)
+    forest = list_rules.tree(visible)
+    return CollectionResponse({"lists": [render_list(t, c) for t, c in forest]}, "lists")
+
+
+@router.put(
+    "/lists/bulk",
+    summary="Create several lists (a JSON array)",
+    openapi_extra=json_body(CreateListRequest),
+)
+async def create_lists(request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    bodies = await _read_array(request, CreateListRequest)
+    async with writing(api_state(request)) as session:
+        created = [await _create(session, caller, body) for body in bodies]
+    return CollectionResponse({"lists": [render_list(t) for t in created]}, "lists")
+
+
+@router.post(
+    "/lists/bulk",
+    summary="Change several lists (a JSON array, each with its id)",
+    openapi_extra=json_body(UpdateListRequest),
+)
+async def update_lists(request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    bodies = await _read_array(request, UpdateListRequest)
+    if any(body.id is None for body in bodies):
+        raise PyrusError("required_parameter_missing", "each list to change needs its id")
+    async with writing(api_state(request)) as session:
+        changed = [await _update(session, caller, body.id or 0, body) for body in bodies]
+    return CollectionResponse({"lists": [render_list(t) for t in changed]}, "lists")
+
+
+@router.delete(
+    "/lists/bulk",
+    summary="Delete several lists (a JSON array of {id})",
+    openapi_extra=json_body(DeleteListRequest),
+)
+async def delete_lists(request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    bodies = await _read_array(request, DeleteListRequest)
+    async with writing(api_state(request)) as session:
+        for body in bodies:
+            await _delete(session, caller, body.id)
+    return PyrusJSONResponse({})
+
+
+@router.put("/lists", summary="Create a list", openapi_extra=json_body(CreateListRequest))
+async def create_list(request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    body = await read_body(request, CreateListRequest)
+    async with writing(api_state(request)) as session:
+        created = await _create(session, caller, body)
+    return PyrusJSONResponse(render_list(created))
+
+
+@router.get("/lists/{list_id}", summary="A list with its children")
+async def get_list(list_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    _flag(request, "with_forms")
+    with_deleted = _flag(request, "with_deleted")
+    async with reading(api_state(request)) as session:
+        task_list = await _visible_list(session, caller, list_id, with_deleted=with_deleted)
+        visible = await _visible_lists(session, caller, with_deleted=with_deleted)
+    # The list as the root of its own tree.
+    below = [t for t in visible if t.id != list_id]
+    forest = list_rules.tree([replace(task_list, parent_id=None), *below])
+    children = next((c for t, c in forest if t.id == list_id), [])
+    return PyrusJSONResponse(render_list(task_list, children))
+
+
+@router.post(
+    "/lists/{list_id}", summary="Change a list", openapi_extra=json_body(UpdateListRequest)
+)
+async def update_list(list_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    body = await read_body(request, UpdateListRequest)
+    if body.id is not None and body.id != list_id:
+        raise PyrusError("invalid_value_format", "id in the body differs from the list in the path")
+    async with writing(api_state(request)) as session:
+        changed = await _update(session, caller, list_id, body)
+    return PyrusJSONResponse(render_list(changed))
+
+
+@router.delete("/lists/{list_id}", summary="Delete a list (its tasks stay)")
+async def delete_list(list_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
+    async with writing(api_state(request)) as session:
+        await _delete(session, caller, list_id)
+    return PyrusJSONResponse({})
 
 
 async def _list_tasks(
-    request: Request, caller: Caller, list_id: PathId, params: dict[str, Any]
+    request: Request, caller: Caller, list_id: int, params: dict[str, Any]
 ) -> PyrusJSONResponse:
-    item_count = parse_int(
-        params.get("item_count", DEFAULT_LIST_ITEMS),
-        "item_count",
-        minimum=1,
-        maximum=MAX_LIST_ITEMS,
-    )
-    archived = parse_bool(params.get("include_archived", False), "include_archived")
-    for key in _DATE_FILTERS:
-        _date(params, key)
-    state = api_state(request)
-    async with reading(state) as session:
-        candidates = await task_store.list_tasks(session, person_id=caller.person.id)
-    selected = [t for t in candidates if _keep(t, list_id, params, archived)]
-    tasks = [task_header(caller, t) for t in selected[:item_count]]
-    return PyrusJSONResponse({"tasks": tasks, "has_more": len(selected) > item_count})
+    filters = list_task_filters(params)
+    async with reading(api_state(request)) as session:
+        await _visible_list(session, caller, list_id)
+        task_ids = await list_store.task_ids_in_list(session, list_id)
+        candidates = await task_store.list_tasks(
+            session, person_id=caller.person.id, task_ids=task_ids
+        )
+    selected = select_tasks(candidates, filters)
+    tasks = [
+        render_task(caller.directory, t, [], with_comments=False, files_url=caller.files_url)
+        for t in selected[: filters.item_count]
+    ]
+    has_more = len(selected) > filters.item_count
+    return CollectionResponse({"tasks": tasks, "has_more": has_more}, "tasks")
 
 
 @router.get("/lists/{list_id}/tasks", summary="Tasks of a list (filters in the query)")
@@ -116,17 +263,3 @@ async def list_tasks_post(
     params = await read_json_object(request, allow_empty=True)
     parse_body(TaskListRequest, params)  # checked by the model, read as filters
     return await _list_tasks(request, caller, list_id, params)
-
-
-@router.get("/inbox", summary="Tasks waiting for the caller")
-async def inbox(
-    caller: CallerDep,
-    request: Request,
-    item_count: Annotated[int, Query(ge=1, le=MAX_INBOX_ITEMS)] = DEFAULT_INBOX_ITEMS,
-    group_item_count: Annotated[int, Query(ge=1, le=MAX_INBOX_ITEMS)] = DEFAULT_INBOX_ITEMS,
-) -> PyrusJSONResponse:
-    state = api_state(request)
-    async with reading(state) as session:
-        waiting = await task_store.inbox(session, caller.person.id, limit=item_count + 1)
-    tasks = [task_header(caller, t) for t in waiting[:item_count]]
-    return PyrusJSONResponse({"tasks": tasks, "has_more": len(waiting) > item_count})

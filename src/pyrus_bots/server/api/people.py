@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.server.api.body import parse_bool
 from pyrus_bots.server.api.context import CallerDep, PathId
-from pyrus_bots.server.api.responses import PyrusJSONResponse
+from pyrus_bots.server.api.responses import CollectionResponse, PyrusJSONResponse
 from pyrus_bots.server.workflow.render import render_person, render_role
 from pyrus_bots.server.workflow.state import Directory
 
@@ -52,13 +52,15 @@ def _organization(directory: Directory, include_inactive: bool) -> dict[str, Any
 @router.get("/contacts", summary="People and roles of the organisation")
 async def contacts(caller: CallerDep, include_inactive: _Flag = "false") -> PyrusJSONResponse:
     inactive = parse_bool(include_inactive, "include_inactive")
-    return PyrusJSONResponse({"organizations": [_organization(caller.directory, inactive)]})
+    return CollectionResponse(
+        {"organizations": [_organization(caller.directory, inactive)]}, "organizations"
+    )
 
 
 @router.get("/members", summary="Members of the organisation")
 async def members(caller: CallerDep, include_fired: _Flag = "false") -> PyrusJSONResponse:
     fired = parse_bool(include_fired, "include_fired")
-    return PyrusJSONResponse({"members": _people(caller.directory, fired)})
+    return CollectionResponse({"members": _people(caller.directory, fired)}, "members")
 
 
 @router.get("/members/{member_id}", summary="One member")
@@ -72,7 +74,7 @@ async def member(member_id: PathId, caller: CallerDep) -> PyrusJSONResponse:
 @router.get("/roles", summary="Roles of the organisation")
 async def roles(caller: CallerDep, include_fired: _Flag = "false") -> PyrusJSONResponse:
     banned = parse_bool(include_fired, "include_fired")
-    return PyrusJSONResponse({"roles": _roles(caller.directory, banned)})
+    return CollectionResponse({"roles": _roles(caller.directory, banned)}, "roles")
 
 
 @router.get("/roles/{role_id}", summary="One role")

@@ -297,3 +297,61 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# --- Task lists and announcements (spec 4.7) ---
+
+
+class TaskListRow(Base):
+    """A task list (a Pyrus "project"). Deleting one only marks it, for ``with_deleted``."""
+
+    __tablename__ = "task_lists"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    organization_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    parent_id: Mapped[int | None] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(1000))
+    color: Mapped[str | None] = mapped_column(String(50))
+    list_type: Mapped[str] = mapped_column(String(20), default="org_wide")
+    is_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=1)
+    external_id: Mapped[int | None] = mapped_column(BigInteger)
+    external_version: Mapped[int | None] = mapped_column(BigInteger)
+    manager_ids: Mapped[list[int]] = mapped_column(JsonDoc)
+    member_ids: Mapped[list[int]] = mapped_column(JsonDoc)
+
+
+class TaskListTask(Base):
+    """Which tasks a list holds (mirrors each task's ``list_ids``, for list queries)."""
+
+    __tablename__ = "task_list_tasks"
+
+    list_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class AnnouncementRow(Base):
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    organization_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    create_date: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_modified_date: Mapped[datetime] = mapped_column(UTCDateTime())
+    body: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    """``text``, ``formatted_text`` and ``attachments`` (file ids)."""
+
+
+class AnnouncementCommentRow(Base):
+    __tablename__ = "announcement_comments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    announcement_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("announcements.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(BigInteger)
+    create_date: Mapped[datetime] = mapped_column(UTCDateTime())
+    body: Mapped[dict[str, Any]] = mapped_column(JsonDoc)

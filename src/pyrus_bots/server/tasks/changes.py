@@ -20,6 +20,7 @@ from pyrus_bots.protocol.models.requests import CommentRequest, CreateTaskReques
 from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import task_index, task_writes
 from pyrus_bots.server.store import tasks as task_store
+from pyrus_bots.server.tasks.lists import check_list_ids, record_task_lists
 from pyrus_bots.server.tasks.outbox import enqueue_triggers
 from pyrus_bots.server.workflow import access, engine
 from pyrus_bots.server.workflow.state import Comment, Directory, Person, TaskState
@@ -72,10 +73,12 @@ async def create_task(
     now: datetime,
 ) -> tuple[TaskState, Comment]:
     """Create a simple or form task with its first comment (spec 4.2 ``POST /tasks``)."""
+    await check_list_ids(session, directory, author, request.list_ids)
     task_id = await task_writes.reserve_task_id(session)
     applied = engine.create_task(directory, author, request, now, task_id)
     # The task row, its people and its first comment (the row knows its last_note_id at once).
     await task_writes.insert_task(session, applied.task, first_comment=applied.comment)
+    await record_task_lists(session, task_id, [], applied.task.list_ids)
     await enqueue_triggers(
         session, directory, applied.task, applied.events, author.id, now, fresh_task=True
     )
@@ -155,6 +158,8 @@ async def comment_tasks(
         if task is not locked[task_id][0]
     ]
     await task_writes.save_locked_tasks(session, changed)
+    for task, _ in changed:
+        await record_task_lists(session, task.id, locked[task.id][0].list_ids, task.list_ids)
     for applied, author_id in applied_all:
         await enqueue_triggers(session, directory, applied.task, applied.events, author_id, now)
     return results
@@ -176,6 +181,10 @@ async def _apply_one(
         raise _denied(call.task_id)
     if not access.can_comment(directory, task, call.author, seen):
         raise _denied(call.task_id)
+    request = call.request
+    await check_list_ids(
+        session, directory, call.author, request.added_list_ids, request.removed_list_ids
+    )
     comments = None
     if call.request.edit_comment_id is not None:
         comments = await comment_store.get_comments(session, call.task_id)

@@ -35,6 +35,7 @@ from pyrus_bots.server.store.workspace_writes import (
     save_role_row,
 )
 from pyrus_bots.server.workspace.errors import WorkspaceError
+from pyrus_bots.server.workspace.lists import apply_list
 from pyrus_bots.server.workspace.read import Workspace
 from pyrus_bots.server.workspace.references import MAX_BOTS
 from pyrus_bots.server.workspace.schema import BotSpec, CatalogSpec, PersonSpec, RoleSpec
@@ -105,6 +106,9 @@ async def apply_workspace(session: AsyncSession, workspace: Workspace) -> Change
     for form in workspace.forms:
         if await save_form(session, org.id, form):
             load.changes.note(f"form {form.id}")
+    for task_list in workspace.lists:
+        if await apply_list(session, org.id, task_list):
+            load.changes.note(f"list {task_list.id}")
     if load.changes:
         await bump_directory_version(session)
     return load.changes

@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pyrus_bots.server.store.catalogs import MAX_CATALOG_ITEMS, MAX_ITEM_VALUE_LENGTH
+from pyrus_bots.server.workflow.lists import TaskListDef
 from pyrus_bots.server.workflow.state import FormDef
 from pyrus_bots.server.workspace.errors import Problems
 from pyrus_bots.server.workspace.forms import check_form
+from pyrus_bots.server.workspace.lists import check_lists
 from pyrus_bots.server.workspace.references import PersonSpace, declare_people
 from pyrus_bots.server.workspace.schema import CatalogSpec, WorkspaceSpec
 
@@ -24,6 +26,7 @@ class Checked:
     problems: Problems
     forms: list[FormDef] = field(default_factory=list)
     role_members: dict[int, list[int]] = field(default_factory=dict)
+    lists: list[TaskListDef] = field(default_factory=list)
 
 
 def check_workspace(spec: WorkspaceSpec) -> Checked:
@@ -35,6 +38,7 @@ def check_workspace(spec: WorkspaceSpec) -> Checked:
         path = f"roles[{index}].members"
         checked.role_members[role.id] = people.resolve_all(path, role.members, allow_roles=False)
     checked.forms = _check_forms(spec, people, catalog_ids)
+    checked.lists = check_lists(spec.lists, people)
     return checked
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from pyrus_bots.server.workflow.lists import TaskListDef
 from pyrus_bots.server.workflow.state import FormDef
 from pyrus_bots.server.workspace.checks import check_workspace
 from pyrus_bots.server.workspace.errors import WorkspaceError
@@ -26,6 +27,7 @@ class Workspace:
     spec: WorkspaceSpec
     forms: list[FormDef] = field(default_factory=list)
     role_members: dict[int, list[int]] = field(default_factory=dict)
+    lists: list[TaskListDef] = field(default_factory=list)
 
 
 def load_workspace_file(path: str | Path) -> Workspace:
@@ -65,5 +67,9 @@ def parse_workspace(data: object, source: str = "<workspace>") -> Workspace:
     if checked.problems:
         raise WorkspaceError(source, checked.problems.found)
     return Workspace(
-        source=source, spec=spec, forms=checked.forms, role_members=checked.role_members
+        source=source,
+        spec=spec,
+        forms=checked.forms,
+        role_members=checked.role_members,
+        lists=checked.lists,
     )

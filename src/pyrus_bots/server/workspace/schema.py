@@ -164,6 +164,19 @@ class FormSpec(_Spec):
     members: list[PersonRef] = []
 
 
+class ListSpec(_Spec):
+    """A task list; ``parent`` is the id of another list of the file."""
+
+    id: Id
+    name: Annotated[str, Field(min_length=1, max_length=1000)]
+    parent: Id | None = None
+    color: str | None = None
+    private: bool = False
+    managers: list[PersonRef] = []
+    members: list[PersonRef] = []
+    external_id: int | None = None
+
+
 class WorkspaceSpec(_Spec):
     organization: OrganizationSpec
     people: list[PersonSpec] = []
@@ -171,3 +184,4 @@ class WorkspaceSpec(_Spec):
     roles: list[RoleSpec] = []
     catalogs: list[CatalogSpec] = []
     forms: list[FormSpec] = []
+    lists: list[ListSpec] = []
