@@ -1,6 +1,6 @@
 """task lists, the tasks each list holds, announcements and their comments
 
-Revision ID: 0006
+Revision ID: 0005
 Revises: 0004
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 from pyrus_bots.server.store.models import BigId, JsonDoc, UTCDateTime
 
-revision: str = "0006"
+revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
