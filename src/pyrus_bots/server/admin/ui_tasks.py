@@ -149,7 +149,7 @@ async def _task_page(
 ) -> Response:
     viewer = ctx.viewer
     assert viewer is not None
-    async with ctx.state.database.session() as db:
+    async with ctx.state.database.reading() as db:  # the task and its comments agree
         try:
             if viewer.person is not None:
                 task = await task_changes.load_visible_task(

@@ -1,4 +1,4 @@
-"""Sessions for API handlers: a read session, or a write transaction committed on success."""
+"""Sessions for API handlers: a read-only snapshot, or a write transaction committed on success."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pyrus_bots.server.api.context import ApiState
 
 @asynccontextmanager
 async def reading(state: ApiState) -> AsyncIterator[AsyncSession]:
-    async with state.database.session() as session:
+    """Reads that all see one snapshot (a task and its comments agree)."""
+    async with state.database.reading() as session:
         yield session
 
 

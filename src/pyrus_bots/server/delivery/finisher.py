@@ -235,6 +235,9 @@ class Finisher:
             logged_body = result.body[: self.settings.response_log_limit].decode(
                 "utf-8", errors="replace"
             )
+            # PostgreSQL's text cannot hold NUL: a bot answering one must not make the attempt
+            # unrecordable (it would be rolled back and the bot called again, forever).
+            logged_body = logged_body.replace("\x00", "\ufffd")
         token = prepared.webhook.access_token
         response_headers = (
             {k: v.replace(token, MASK) for k, v in result.headers.items()}

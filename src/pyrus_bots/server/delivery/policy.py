@@ -1,6 +1,7 @@
 """The hook URL policy (DESIGN.md 4), checked on the address actually connected to.
 
-``default`` refuses link-local, multicast and unspecified addresses; ``public-only`` also refuses
+``default`` refuses link-local, multicast, unspecified and cloud metadata addresses, also when
+an IPv6 address carries one (IPv4-mapped, NAT64, 6to4, Teredo); ``public-only`` also refuses
 loopback and private ranges and any URL that is not ``https://``; ``any`` refuses nothing. Names
 are checked after DNS resolution by :class:`PolicyResolver`, which the HTTP connector uses, so the
 checked address is the one the socket connects to (no window for DNS rebinding).
@@ -29,12 +30,60 @@ class HookRefused(OSError):
         self.reason = reason
 
 
+# Cloud metadata services reachable on addresses that are not link-local: AWS's IPv6 endpoint,
+# Google Cloud's, Oracle Cloud's, and Alibaba Cloud's IPv4 one (in the shared 100.64/10 range).
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("fd00:ec2::254", "fd20:ce::254", "fd00:c1::a9fe:a9fe", "100.100.100.200")
+)
+# NAT64 prefixes (RFC 6052's well-known one, RFC 8215's local-use one): a gateway translates
+# them to the IPv4 address in their last 32 bits.
+NAT64_PREFIXES = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+# Tunnels through public relays to any IPv4 address: 6to4 and Teredo.
+TUNNEL_PREFIXES = (ipaddress.ip_network("2002::/16"), ipaddress.ip_network("2001::/32"))
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address reaches through a translation or a tunnel, if any:
+    IPv4-mapped, NAT64, 6to4 or Teredo (the client's address)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if any(address in prefix for prefix in NAT64_PREFIXES):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    return None
+
+
 def address_refusal(address: IPAddress, policy: HookPolicy) -> str | None:
-    """Why ``policy`` refuses to connect to ``address``, or ``None`` when it may."""
+    """Why ``policy`` refuses to connect to ``address``, or ``None`` when it may.
+
+    An IPv6 address that carries an IPv4 one (mapped, NAT64, 6to4, Teredo) is judged by what it
+    reaches: the embedded IPv4 address must pass too, so metadata and link-local addresses
+    cannot be reached through a translation. Under ``public-only`` the tunnel ranges themselves
+    are refused (their relays reach arbitrary IPv4 hosts).
+    """
     if policy == "any":
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            reason = _own_refusal(inner, policy)
+            if reason is not None:
+                return f"{reason} (inside {address})"
+            if address.ipv4_mapped is not None or any(address in p for p in NAT64_PREFIXES):
+                return None  # a pure translation: the IPv4 address is what is reached
+            if policy == "public-only" and any(address in p for p in TUNNEL_PREFIXES):
+                return f"tunnel address {address}"
+    return _own_refusal(address, policy)
+
+
+def _own_refusal(address: IPAddress, policy: HookPolicy) -> str | None:
+    """The policy on the address itself, without looking inside it."""
+    if address in METADATA_ADDRESSES:
+        return f"cloud metadata address {address}"
     if address.is_unspecified:
         return f"unspecified address {address}"
     if address.is_link_local:

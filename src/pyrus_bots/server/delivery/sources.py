@@ -23,7 +23,7 @@ from pyrus_bots.server.store.counters import DIRECTORY_VERSION, current_value
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.directory import load_directory
 from pyrus_bots.server.workflow.render import render_task
-from pyrus_bots.server.workflow.state import Directory
+from pyrus_bots.server.workflow.state import Comment, Directory, TaskState
 
 
 class SourceReader:
@@ -92,7 +92,7 @@ class SourceReader:
             f.delivery_id: Source(
                 bot=self._bot_records[f.bot_id],
                 task=tasks[f.task_id],
-                comments=comments[f.task_id],
+                comments=_as_of(tasks[f.task_id], comments[f.task_id]),
                 token=token,
                 directory=directory,
                 read_at=now,
@@ -167,3 +167,14 @@ class SourceReader:
         directory = await load_directory(session, include_files=True)
         self._directory = (version, directory)
         return directory
+
+
+def _as_of(task: TaskState, comments: list[Comment]) -> list[Comment]:
+    """The comments the task row had when it was read. The claim's transaction reads the task
+    and then its comments in two statements (PostgreSQL's READ COMMITTED gives each its own
+    snapshot): a comment committed in between would reach the bot with the task as it was
+    before that comment changed it."""
+    last = task.last_note_id
+    if last is None:
+        return comments
+    return [c for c in comments if c.id is None or c.id <= last]

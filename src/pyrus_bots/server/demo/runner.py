@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -25,6 +24,7 @@ import httpx
 import yaml
 
 from pyrus_bots.server.demo import bots as demo_bots
+from pyrus_bots.server.demo.lifetime import die_with_parent, say, stop_on_terminating_signals
 
 WORKSPACE_FILE = Path(__file__).with_name("workspace.yaml")
 HOST = "127.0.0.1"
@@ -214,6 +214,8 @@ class DemoStack:
             env=env,
             # Own process group: Ctrl-C reaches only the runner, which stops the rest in order.
             start_new_session=True,
+            # ... and a child never outlives the runner, even one killed with SIGKILL.
+            preexec_fn=die_with_parent(),
         )
         self._processes.append(_Process(name, popen, log_path, log))
 
@@ -376,42 +378,29 @@ def banner(stack: DemoStack) -> str:
     return "\n".join(lines)
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Stop cleanly on SIGTERM too (a service manager, ``timeout``, a test)."""
-
-    def interrupt(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def run_demo(options: DemoOptions | None = None) -> int:
-    """Run until Ctrl-C (or a demo process dies); the exit code for the command line."""
+    """Run until a terminating signal (or a demo process dies); the exit code for the command
+    line. Every way out stops the demo's processes."""
     stack = DemoStack(options or DemoOptions())
-    with _sigterm_as_interrupt():
+    with stop_on_terminating_signals():
         try:
             if not stack.options.quiet:
-                print("Starting the pyrus-bots demo...", flush=True)
+                say("Starting the pyrus-bots demo...")
             stack.start()
-            print(banner(stack), flush=True)
+            say(banner(stack))
             while True:
                 dead = stack.failed_process()
                 if dead is not None:
-                    print(f"\nThe demo's {dead} process stopped:\n{stack.log_tail(dead)}")
+                    say(f"\nThe demo's {dead} process stopped:\n{stack.log_tail(dead)}")
                     return 1
                 time.sleep(0.5)
         except KeyboardInterrupt:
-            print("\nStopping the demo...", flush=True)
+            say("\nStopping the demo...")
             return 0
         except RuntimeError as exc:
-            print(f"The demo could not start: {exc}", file=sys.stderr, flush=True)
+            say(f"The demo could not start: {exc}", error=True)
             return 1
         finally:
             stack.stop()
             if not stack.options.quiet:
-                print("Demo stopped.", flush=True)
+                say("Demo stopped.")

@@ -8,7 +8,8 @@ write lock, serialises the upgrade).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -96,6 +97,32 @@ class Database:
         self.session: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session whose reads all see one snapshot, rolled back at the end.
+
+        A page that reads a task and then its comments must not see a change committed between
+        the two statements (a bot's comment that moved the task, with the task still before the
+        move). PostgreSQL runs the block as one ``REPEATABLE READ READ ONLY`` transaction. The
+        SQLite driver opens no transaction for a plain ``SELECT`` (each statement would see the
+        newest commit), so the block starts one with ``BEGIN``: its snapshot is taken at the
+        first read and kept until the end.
+        """
+        async with self.session() as session:
+            if self.dialect == "postgresql":
+                await session.connection(
+                    execution_options={
+                        "isolation_level": "REPEATABLE READ",
+                        "postgresql_readonly": True,
+                    }
+                )
+            else:
+                await session.execute(text("BEGIN"))
+            try:
+                yield session
+            finally:
+                await session.rollback()
 
     @property
     def display_url(self) -> str:
