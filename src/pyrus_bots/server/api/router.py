@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from pyrus_bots.server.api import auth, bots, catalogs, files, forms, lists, people, tasks
+from pyrus_bots.server.api import (
+    auth,
+    bots,
+    catalogs,
+    files,
+    forms,
+    lists,
+    members,
+    people,
+    roles,
+    tasks,
+)
 
 API_PREFIXES = ("/v4", "/api/v4")
 
@@ -13,6 +24,8 @@ def build_v4_router() -> APIRouter:
     """Every ``/v4`` endpoint, without prefix."""
     router = APIRouter()
     for module in (auth, tasks, forms, catalogs, files, people, bots, lists):
+        router.include_router(module.router)
+    for module in (members, roles):
         router.include_router(module.router)
     return router
 

@@ -22,6 +22,7 @@ from pyrus_bots.server.store import task_index, task_writes
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.tasks.outbox import enqueue_triggers
 from pyrus_bots.server.workflow import access, engine
+from pyrus_bots.server.workflow.bot_routing import refuse_routing_to_other_bots
 from pyrus_bots.server.workflow.state import Comment, Directory, Person, TaskState
 
 __all__ = [
@@ -72,6 +73,7 @@ async def create_task(
     now: datetime,
 ) -> tuple[TaskState, Comment]:
     """Create a simple or form task with its first comment (spec 4.2 ``POST /tasks``)."""
+    refuse_routing_to_other_bots(directory, author, request)
     task_id = await task_writes.reserve_task_id(session)
     applied = engine.create_task(directory, author, request, now, task_id)
     # The task row, its people and its first comment (the row knows its last_note_id at once).
@@ -176,6 +178,7 @@ async def _apply_one(
         raise _denied(call.task_id)
     if not access.can_comment(directory, task, call.author, seen):
         raise _denied(call.task_id)
+    refuse_routing_to_other_bots(directory, call.author, call.request)
     comments = None
     if call.request.edit_comment_id is not None:
         comments = await comment_store.get_comments(session, call.task_id)
