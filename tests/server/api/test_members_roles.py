@@ -4,12 +4,14 @@ answers checked against the shapes the clients declare (``people_shapes``)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -32,6 +34,16 @@ from api.harness import (
     serve_in_thread,
 )
 from api.people_shapes import check_bot, check_person, check_role
+from pyrus_bots.bot.client import AsyncPyrusClient, PyrusClient
+from pyrus_bots.protocol import Bot, Person, PersonRights, Role
+from pyrus_bots.protocol.models.people_requests import (
+    ChangeMemberRequest,
+    ChangeMembersRequest,
+    CreateMemberRequest,
+    CreateRoleRequest,
+    DeleteRoleRequest,
+    UpdateRoleRequest,
+)
 from pyrus_bots.server.settings import Settings
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "people" / "client_requests.json"
@@ -431,3 +443,122 @@ def test_bot_rights_take_effect(people_server: RunningServer) -> None:
         400,
         "invalid_value_format",
     )
+
+
+def test_sdk_clients_manage_people(people_server: RunningServer) -> None:
+    """The SDK's sync and async clients: every people-management method, typed answers."""
+    token = people_server.token(DANA["email"], DANA["key"])
+    sync = PyrusClient.for_platform(people_server.base_url, token)
+    try:
+        member = sync.create_member(
+            CreateMemberRequest(
+                email="sdk@acme.test", first_name="Sdk", rights=["manage_roles"], status="New"
+            )
+        )
+        assert isinstance(member, Person) and member.rights == int(PersonRights.MANAGE_ROLES)
+        changed = sync.update_member(member.id, {"position": "Tester", "status": "Busy"})
+        assert changed.position == "Tester" and changed.status == "Busy"
+        upload = sync.upload_file("sdk.png", b"\x89PNG")
+        assert sync.set_avatar(member.id, upload.guid).avatar_id
+        bulk = sync.change_members(
+            ChangeMembersRequest(
+                change_members=[ChangeMemberRequest(id=member.id, location="Paris")]
+            )
+        )
+        assert [p.location for p in bulk] == ["Paris"]
+        role = sync.create_role("SDK role", [member.id], external_id="sdk")
+        assert isinstance(role, Role) and role.member_ids == [member.id]
+        role = sync.update_role(role.id, UpdateRoleRequest(member_add=[BOB["id"]]))
+        assert role.member_ids == [BOB["id"], member.id] == sync.get_role(role.id).member_ids
+        assert sync.delete_role(role.id, task_receiver_id=DANA["id"]).fired is True
+        assert sync.get_identity().email == DANA["email"]
+        assert sync.delete_member(member.id).fired is True
+    finally:
+        sync.close()
+
+    async def with_async_client() -> None:
+        async with AsyncPyrusClient.for_platform(people_server.base_url, token) as client:
+            made = await client.create_roles(
+                [CreateRoleRequest(name="Async A"), {"name": "Async B", "member_add": [BOB["id"]]}]
+            )
+            assert [r.name for r in made] == ["Async A", "Async B"]
+            changed = await client.update_roles([{"id": made[0].id, "banned": True}])
+            assert changed[0].banned is True
+            gone = await client.delete_roles([DeleteRoleRequest(id=r.id) for r in made])
+            assert all(r.fired for r in gone)
+            identity = await client.get_identity()
+            assert identity.organization_id == ORG_ID
+
+    asyncio.run(with_async_client())
+
+    alice = PyrusClient.for_platform(
+        people_server.base_url, people_server.token(ALICE["email"], ALICE["key"])
+    )
+    try:
+        bot = alice.set_bot_rights(BOT_ID, PersonRights.MANAGE_ROLES)
+        assert isinstance(bot, Bot) and bot.rights == int(PersonRights.MANAGE_ROLES)
+        assert alice.set_bot_rights(BOT_ID, []).rights == 0
+    finally:
+        alice.close()
+
+
+def _official(server: RunningServer, person: dict[str, Any]) -> Any:
+    """The official ``pyrus-api`` client pointed at the server (spec 8.1 recipe A)."""
+    from pyrus.client import PyrusAPI
+
+    api = PyrusAPI(login=person["email"], security_key=person["key"])
+    host = urlparse(server.base_url).netloc
+    api._protocol = "http"
+    api._host = host
+    api._files_host = host
+    return api
+
+
+def _fine(answer: Any) -> Any:
+    assert getattr(answer, "error_code", None) is None, (answer.error_code, answer.error)
+    return answer
+
+
+def test_official_python_client_manages_people(
+    people_server: RunningServer, tmp_path: Path
+) -> None:
+    from pyrus.models import requests
+
+    api = _official(people_server, DANA)
+    created = _fine(
+        api.create_member(
+            requests.CreateMemberRequest(
+                first_name="Olga", last_name="Official", email="olga@acme.test", position="QA"
+            )
+        )
+    )
+    assert created.id and created.email == "olga@acme.test" and created.type == "user"
+    updated = _fine(
+        api.update_member(created.id, requests.UpdateMemberRequest(last_name="Officer"))
+    )
+    assert updated.last_name == "Officer" and updated.first_name == "Olga"
+    image = tmp_path / "olga.png"
+    image.write_bytes(b"\x89PNG official")
+    upload = _fine(api.upload_file(str(image)))
+    avatar = _fine(api.set_avatar(created.id, upload.guid))
+    assert avatar.avatar_id
+    assert _fine(api.get_member(created.id)).avatar_id == avatar.avatar_id
+    listed = next(m for m in _fine(api.get_members()).members if m.id == created.id)
+    assert listed.position == "QA" and listed.last_name == "Officer"
+
+    role = _fine(api.create_role(requests.CreateRoleRequest("Officials", [created.id])))
+    assert role.name == "Officials" and role.member_ids == [created.id]
+    changed = _fine(
+        api.update_role(role.id, requests.UpdateRoleRequest(name="Officers", added_members=[1002]))
+    )
+    assert changed.name == "Officers" and changed.member_ids == [BOB["id"], created.id]
+    assert _fine(api.get_role(role.id)).member_ids == changed.member_ids
+    assert role.id in [r.id for r in _fine(api.get_roles()).roles]
+    deleted = _fine(api.delete_role(role.id, requests.DeleteRoleRequest(DANA["id"])))
+    assert deleted.fired is True
+    assert role.id not in [r.id for r in _fine(api.get_roles()).roles]
+
+    # Without the right the client gets Pyrus's error, not a crash.
+    bob = _official(people_server, BOB)
+    refused = bob.create_member(requests.CreateMemberRequest(first_name="X", email="x@acme.test"))
+    assert refused.error_code == "access_denied"
