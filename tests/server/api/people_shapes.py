@@ -56,7 +56,7 @@ PERSON_KEYS: dict[str, Any] = {
     "cant_add_external_users_to_lists": bool,
     "two_factor_auth": bool,
 }
-PERSON_REQUIRED = ("id", "first_name", "email", "type")  # TypeScript's non-optional keys we fill
+PERSON_REQUIRED = ("id", "first_name", "email", "type", "banned")  # TypeScript: not optional
 
 ROLE_KEYS: dict[str, Any] = {
     "id": int,

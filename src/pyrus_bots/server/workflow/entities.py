@@ -42,12 +42,14 @@ def rights_flags(rights: frozenset[str]) -> int:
 
 def render_member(p: Person) -> dict[str, Any]:
     """The whole Person object of ``/members``, ``/contacts`` and ``/profile`` (spec 3.2):
-    what tasks show of a person, plus ``rights`` (a number, 0 for none, as the C# client's
-    non-nullable enum reads it) and the stored details."""
+    what tasks show of a person, plus ``banned``, ``fired``, ``rights`` (a number, 0 for none,
+    as the C# client's non-nullable enum reads it) and the stored details."""
     out = render_person(p)
+    # Always present here: the TypeScript client declares ``banned`` required and C# reads
+    # ``fired`` as a plain bool.
+    out["banned"] = p.banned
+    out["fired"] = p.fired
     out["rights"] = rights_flags(p.rights)
-    if p.fired:
-        out["fired"] = True
     if p.external_id:
         out["external_id"] = p.external_id
     out.update(omit_empty(p.details))
