@@ -5,7 +5,8 @@ forms, register, catalogs, files, people and their changes, roles, inbox, lists,
 you seed, and records every call. It is deliberately rough: a comment applies text, field values
 by id/code/name, an approval choice on the current step (all approvers approved -> next step,
 the last step closes; rejected -> previous step), ``action``, ``reassign_to`` and attachments;
-there is no rights model and no full workflow engine (the platform, ``pyrus_bots.server``, has those).
+there is no rights model and no full workflow engine (the platform, ``pyrus_bots.server``, has
+those).
 
 Use it in process::
 
