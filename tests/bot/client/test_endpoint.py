@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import inspect
 
-from pyrus_bots.bot.client import AsyncPyrusClient, PyrusClient, endpoints, endpoints_lists
+from pyrus_bots.bot.client import (
+    AsyncPyrusClient,
+    PyrusClient,
+    endpoints,
+    endpoints_lists,
+    endpoints_people,
+)
 from pyrus_bots.bot.client.base import PyrusClientBase
 from pyrus_bots.bot.client.endpoint import Endpoint, RegistryEndpoint
 
@@ -17,7 +23,7 @@ ENDPOINTS = [
 
 
 def test_every_builder_is_a_method_of_both_clients() -> None:
-    assert set(ENDPOINTS) == set(endpoints.__all__) - {
+    assert set(ENDPOINTS) == (set(endpoints.__all__) | set(endpoints_people.__all__)) - {
         "CatalogFilters",
         "FileData",
         "register_body",
@@ -35,7 +41,11 @@ def test_async_methods_are_coroutines_and_sync_methods_are_not() -> None:
 def test_methods_show_the_builder_signature_and_docstring() -> None:
     client = PyrusClient("token")
     for name in ENDPOINTS:
-        builder = getattr(endpoints, name, None) or getattr(endpoints_lists, name)
+        builder = next(
+            found
+            for module in (endpoints, endpoints_lists, endpoints_people)
+            if (found := getattr(module, name, None)) is not None
+        )
         method = getattr(client, name)
         assert method.__name__ == name
         assert method.__doc__ == builder.__doc__ and method.__doc__

@@ -45,6 +45,9 @@ def test_members_and_roles(shared_server: RunningServer) -> None:
         "last_name": "Admin",
         "email": ALICE["email"],
         "type": "user",
+        "banned": False,
+        "fired": False,
+        "rights": 0x400,  # manage_integrations_and_catalogs, as the PersonRights flags
     }
     assert bob.get(f"/v4/members/{ALICE['id']}").json() == alice
     assert_error(bob.get("/v4/members/5"), 400, "invalid_person_id")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Generic, Self, TypeVar
 
-from pyrus_bots.bot.client import endpoints, endpoints_lists
+from pyrus_bots.bot.client import endpoints, endpoints_lists, endpoints_people
 from pyrus_bots.bot.client.core import (
     DEFAULT_API_URL,
     DEFAULT_AUTH_URL,
@@ -137,6 +137,21 @@ class PyrusClientBase(ABC, Generic[TransportT]):
     get_roles = Endpoint(endpoints.get_roles)
     get_profile = Endpoint(endpoints.get_profile)
     get_bots = Endpoint(endpoints.get_bots)
+    # people management (members, roles, identity, bot rights)
+    create_member = Endpoint(endpoints_people.create_member)
+    update_member = Endpoint(endpoints_people.update_member)
+    delete_member = Endpoint(endpoints_people.delete_member)
+    set_avatar = Endpoint(endpoints_people.set_avatar)
+    change_members = Endpoint(endpoints_people.change_members)
+    get_role = Endpoint(endpoints_people.get_role)
+    create_role = Endpoint(endpoints_people.create_role)
+    update_role = Endpoint(endpoints_people.update_role)
+    delete_role = Endpoint(endpoints_people.delete_role)
+    create_roles = Endpoint(endpoints_people.create_roles)
+    update_roles = Endpoint(endpoints_people.update_roles)
+    delete_roles = Endpoint(endpoints_people.delete_roles)
+    get_identity = Endpoint(endpoints_people.get_identity)
+    set_bot_rights = Endpoint(endpoints_people.set_bot_rights)
     # inbox and lists
     get_inbox = Endpoint(endpoints.get_inbox)
     get_lists = Endpoint(endpoints.get_lists)

@@ -33,7 +33,7 @@ class Bot(PyrusModel):
     description: str | None = None
     bot_settings: str | None = None
     avatar_id: int | None = None
-    external_avatar_id: str | None = None
+    external_avatar_id: int | None = None
     version: int | None = None
     login: str | None = None
     rights: int | None = None

@@ -9,7 +9,39 @@ from pydantic import Field, StrictInt, StrictStr, model_validator
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.base import PyrusModel
 
-__all__ = ["Organization", "Person", "PersonIdentity", "Role"]
+__all__ = [
+    "Messenger",
+    "Organization",
+    "Person",
+    "PersonIdentity",
+    "Role",
+    "SessionLifespan",
+    "SessionRestriction",
+]
+
+
+class Messenger(PyrusModel):
+    """A person's messenger: ``type`` is a number (0 none, 1 Telegram, 2 WhatsApp, 3 VK,
+    4 Discord, 5 Skype, 6 Viber, 7 Internet), as the C# client's enum is written."""
+
+    type: int | None = None
+    nickname: str | None = None
+
+
+class SessionLifespan(PyrusModel):
+    """How long a person's sessions live (``drop`` only in requests: end them now)."""
+
+    life_span_hours: int | None = None
+    disable: bool | None = None
+    drop: bool | None = None
+
+
+class SessionRestriction(PyrusModel):
+    """How many sessions a person may hold (``drop`` only in requests)."""
+
+    max_count: int | None = None
+    disable: bool | None = None
+    drop: bool | None = None
 
 
 class Person(PyrusModel):
@@ -22,7 +54,7 @@ class Person(PyrusModel):
     type: str | None = None
     status: str | None = None
     avatar_id: int | None = None
-    external_avatar_id: str | None = None
+    external_avatar_id: int | None = None
     department_id: int | None = None
     department_name: str | None = None
     position: str | None = None
@@ -34,14 +66,29 @@ class Person(PyrusModel):
     native_first_name: str | None = None
     native_last_name: str | None = None
     skype: str | None = None
-    messenger: str | None = None
+    messenger: Messenger | None = None
     rights: int | None = None
+    """Bit flags of :class:`~pyrus_bots.protocol.models.enums.PersonRights`, a number on the
+    wire (the C# and TypeScript clients' enums)."""
     external_id: str | None = None
     login_phone: str | None = None
     location: str | None = None
     personality: str | None = None
     personnel_number: str | None = None
     vacation_days: int | None = None
+    mobile_session_settings: SessionLifespan | None = None
+    web_session_settings: SessionLifespan | None = None
+    mobile_session_inactive_settings: SessionLifespan | None = None
+    web_session_inactive_settings: SessionLifespan | None = None
+    mobile_session_restriction_settings: SessionRestriction | None = None
+    web_session_restriction_settings: SessionRestriction | None = None
+    cant_view_restricted_form_registry: bool | None = None
+    cant_view_form_registry: bool | None = None
+    cant_export_restricted_form_registry: bool | None = None
+    cant_export_form_registry: bool | None = None
+    cant_add_external_users_to_tasks: bool | None = None
+    cant_add_external_users_to_lists: bool | None = None
+    two_factor_auth: bool | None = None
 
     @property
     def full_name(self) -> str:
@@ -102,7 +149,7 @@ class Role(PyrusModel):
     name: str | None = None
     external_id: str | None = None
     avatar_id: int | None = None
-    external_avatar_id: str | None = None
+    external_avatar_id: int | None = None
     banned: bool | None = None
     fired: bool | None = None
     member_ids: list[int] = Field(default_factory=list)

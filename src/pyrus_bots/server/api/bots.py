@@ -17,10 +17,17 @@ from pyrus_bots.protocol.models.account_requests import CreateBotRequest, Update
 from pyrus_bots.server.api.body import json_body, parse_bool, read_body, read_json_object
 from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
 from pyrus_bots.server.api.responses import CollectionResponse, PyrusJSONResponse
-from pyrus_bots.server.api.rights import MANAGE_INTEGRATIONS_AND_CATALOGS, require_right
+from pyrus_bots.server.api.rights import (
+    MANAGE_INTEGRATIONS_AND_CATALOGS,
+    require_right,
+    right_names,
+)
 from pyrus_bots.server.api.transactions import reading, writing
 from pyrus_bots.server.store import bots as bot_store
+from pyrus_bots.server.store import people as people_store
 from pyrus_bots.server.store.bots import BotRecord
+from pyrus_bots.server.store.workspace_writes import rights_of
+from pyrus_bots.server.workflow.entities import rights_flags
 
 router = APIRouter(tags=["bots"])
 
@@ -45,8 +52,11 @@ def bot_changes(body: UpdateBotRequest) -> dict[str, Any]:
     return {field: sent[key] for key, field in _UPDATABLE.items() if key in sent}
 
 
-def render_bot(bot: BotRecord, *, with_key: bool = False) -> dict[str, Any]:
-    """The Bot object of spec 3.10 (``security_key`` only when asked: creation answers)."""
+def render_bot(
+    bot: BotRecord, *, with_key: bool = False, rights: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The Bot object of spec 3.10 (``security_key`` only when asked: creation answers);
+    ``rights`` as PersonRights flags, a number as the clients read it."""
     return {
         "id": bot.person_id,
         "name": bot.name,
@@ -61,6 +71,7 @@ def render_bot(bot: BotRecord, *, with_key: bool = False) -> dict[str, Any]:
         "send_only_last_comment": bot.send_only_last_comment,
         "locale": bot.locale,
         "time_zone_offset": bot.time_zone_offset,
+        "rights": rights_flags(rights),
         "security_key": bot.security_key if with_key else None,
     }
 
@@ -89,7 +100,16 @@ async def list_bots(
         bots = await bot_store.list_bots(
             session, caller.directory.organization_id, include_fired=fired
         )
-    return CollectionResponse({"bots": [render_bot(b) for b in bots]}, "bots")
+    people = caller.directory.people
+    return CollectionResponse(
+        {
+            "bots": [
+                render_bot(b, rights=p.rights if (p := people.get(b.person_id)) else frozenset())
+                for b in bots
+            ]
+        },
+        "bots",
+    )
 
 
 async def store_new_bot(
@@ -129,13 +149,18 @@ async def update_bot(bot_id: PathId, request: Request, caller: CallerDep) -> Pyr
     changes = bot_changes(body)
     if "name" in changes:
         changes["name"] = _check_name(changes["name"])
+    rights = None if body.rights is None else right_names(body.rights)
     state = api_state(request)
     async with writing(state) as session:
         _org_bot(caller, await bot_store.get_bot(session, bot_id), bot_id)
         bot = await bot_store.update_bot(session, bot_id, **changes) if changes else None
         bot = _org_bot(caller, bot or await bot_store.get_bot(session, bot_id), bot_id)
+        if rights is not None:
+            # The bot's rights take effect at once: the API checks them as a person's.
+            await people_store.update_person(session, bot_id, rights=rights)
+        held = frozenset(await rights_of(session, bot_id))
     state.directories.invalidate()
-    return PyrusJSONResponse(render_bot(bot))
+    return PyrusJSONResponse(render_bot(bot, rights=held))
 
 
 @router.delete("/bots/{bot_id}", summary="Delete (fire) a bot")

@@ -13,7 +13,8 @@ from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.server.api.body import parse_bool
 from pyrus_bots.server.api.context import CallerDep, PathId
 from pyrus_bots.server.api.responses import CollectionResponse, PyrusJSONResponse
-from pyrus_bots.server.workflow.render import render_person, render_role
+from pyrus_bots.server.workflow.entities import render_member
+from pyrus_bots.server.workflow.render import render_role
 from pyrus_bots.server.workflow.state import Directory
 
 router = APIRouter(tags=["people"])
@@ -26,7 +27,7 @@ _Flag = Annotated[str, Query(description="true/false in any case")]
 
 def _people(directory: Directory, include_inactive: bool) -> list[dict[str, Any]]:
     return [
-        render_person(p)
+        render_member(p)
         for p in sorted(directory.people.values(), key=lambda p: p.id)
         if include_inactive or not (p.fired or p.banned)
     ]
@@ -36,7 +37,7 @@ def _roles(directory: Directory, include_inactive: bool) -> list[dict[str, Any]]
     return [
         render_role(r)
         for r in sorted(directory.roles.values(), key=lambda r: r.id)
-        if include_inactive or not r.banned
+        if include_inactive or not (r.banned or r.fired)
     ]
 
 
@@ -68,7 +69,7 @@ async def member(member_id: PathId, caller: CallerDep) -> PyrusJSONResponse:
     person = caller.directory.people.get(member_id)
     if person is None:
         raise PyrusError("invalid_person_id", f"there is no person {member_id}")
-    return PyrusJSONResponse(render_person(person))
+    return PyrusJSONResponse(render_member(person))
 
 
 @router.get("/roles", summary="Roles of the organisation")
@@ -106,4 +107,11 @@ async def profile(
             "organization_id": caller.directory.organization_id,
             "organization": _organization(caller.directory, inactive),
         }
+    )
+
+
+@router.get("/profile/identity", summary="The caller's e-mail and organisation")
+async def profile_identity(caller: CallerDep) -> PyrusJSONResponse:
+    return PyrusJSONResponse(
+        {"email": caller.person.email, "organization_id": caller.directory.organization_id}
     )

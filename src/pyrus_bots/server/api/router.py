@@ -13,7 +13,9 @@ from pyrus_bots.server.api import (
     forms,
     inbox,
     lists,
+    members,
     people,
+    roles,
     tasks,
 )
 
@@ -25,7 +27,7 @@ def build_v4_router() -> APIRouter:
     router = APIRouter()
     for module in (auth, tasks, forms, catalogs, files, people, bots, lists):
         router.include_router(module.router)
-    for module in (inbox, announcements):
+    for module in (inbox, announcements, members, roles):
         router.include_router(module.router)
     return router
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -110,6 +111,18 @@ class PersonRight(Base):
     right: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
+class PersonDetailsRow(Base):
+    """The Person keys of the API beyond the ``people`` columns (status, native names, avatar,
+    messenger, session settings...), in their Pyrus spelling; only keys with a value."""
+
+    __tablename__ = "person_details"
+
+    person_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    details: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+
+
 class BotRow(Base):
     __tablename__ = "bots"
 
@@ -137,6 +150,8 @@ class RoleRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
     external_id: Mapped[str | None] = mapped_column(String(200))
+    fired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Deleted (``DELETE /roles/{id}``): kept for the tasks that name it."""
 
 
 class RoleMember(Base):

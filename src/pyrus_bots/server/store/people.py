@@ -8,6 +8,7 @@ Every change bumps the directory version (see ``directory.directory_version``).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,7 @@ from pyrus_bots.server.store.models import (
     RoleMember,
     RoleRow,
 )
+from pyrus_bots.server.store.person_details import details_of
 from pyrus_bots.server.workflow.state import Person, Role
 
 
@@ -65,7 +67,7 @@ async def new_person_id(session: AsyncSession) -> int:
     return await next_value(session, PERSON_ID, floor=max(highest_person or 0, highest_role or 0))
 
 
-def _person(row: PersonRow, rights: Iterable[str]) -> Person:
+def _person(row: PersonRow, rights: Iterable[str], details: dict[str, Any] | None = None) -> Person:
     return Person(
         id=row.id,
         email=row.email,
@@ -78,6 +80,8 @@ def _person(row: PersonRow, rights: Iterable[str]) -> Person:
         phone=row.phone,
         banned=row.banned,
         fired=row.fired,
+        external_id=row.external_id,
+        details=details or {},
     )
 
 
@@ -97,7 +101,8 @@ async def get_person(session: AsyncSession, person_id: int) -> Person | None:
     row = await session.get(PersonRow, person_id)
     if row is None:
         return None
-    return _person(row, (await _rights_of(session, [row.id]))[row.id])
+    rights = (await _rights_of(session, [row.id]))[row.id]
+    return _person(row, rights, (await details_of(session, [row.id]))[row.id])
 
 
 async def find_person_by_login(session: AsyncSession, login: str) -> Person | None:
@@ -124,7 +129,8 @@ async def list_people(
         query = query.where(PersonRow.type != "bot")
     rows = (await session.scalars(query.order_by(PersonRow.id))).all()
     rights = await _rights_of(session, [r.id for r in rows])
-    return [_person(r, rights[r.id]) for r in rows]
+    details = await details_of(session, [r.id for r in rows])
+    return [_person(r, rights[r.id], details[r.id]) for r in rows]
 
 
 async def find_credentials(session: AsyncSession, login: str) -> tuple[Person, str] | None:
@@ -255,12 +261,23 @@ async def _members_of(session: AsyncSession, role_ids: Iterable[int]) -> dict[in
     return members
 
 
+def _role(row: RoleRow, member_ids: list[int]) -> Role:
+    return Role(
+        id=row.id,
+        name=row.name,
+        member_ids=member_ids,
+        banned=row.banned,
+        external_id=row.external_id,
+        fired=row.fired,
+    )
+
+
 async def get_role(session: AsyncSession, role_id: int) -> Role | None:
     row = await session.get(RoleRow, role_id)
     if row is None:
         return None
     members = await _members_of(session, [role_id])
-    return Role(id=row.id, name=row.name, member_ids=members[role_id], banned=row.banned)
+    return _role(row, members[role_id])
 
 
 async def list_roles(
@@ -272,7 +289,7 @@ async def list_roles(
         query = query.where(RoleRow.banned.is_(False))
     rows = (await session.scalars(query.order_by(RoleRow.id))).all()
     members = await _members_of(session, [r.id for r in rows])
-    return [Role(id=r.id, name=r.name, member_ids=members[r.id], banned=r.banned) for r in rows]
+    return [_role(r, members[r.id]) for r in rows]
 
 
 async def create_role(
@@ -282,11 +299,19 @@ async def create_role(
     member_ids: Iterable[int] = (),
     *,
     role_id: int | None = None,
+    external_id: str | None = None,
 ) -> Role:
     org_id = await resolve_organization_id(session, organization_id)
     new_id = role_id if role_id is not None else await new_person_id(session)
     await session.execute(
-        insert(RoleRow).values(id=new_id, organization_id=org_id, name=name, banned=False)
+        insert(RoleRow).values(
+            id=new_id,
+            organization_id=org_id,
+            name=name,
+            banned=False,
+            fired=False,
+            external_id=external_id,
+        )
     )
     await set_role_members(session, new_id, member_ids)
     await bump_directory_version(session)
@@ -303,6 +328,8 @@ async def update_role(
     member_add: Iterable[int] = (),
     member_remove: Iterable[int] = (),
     banned: bool | None = None,
+    external_id: str | None = None,
+    fired: bool | None = None,
 ) -> Role | None:
     row = await session.get(RoleRow, role_id)
     if row is None:
@@ -311,6 +338,10 @@ async def update_role(
         row.name = name
     if banned is not None:
         row.banned = banned
+    if external_id is not None:
+        row.external_id = external_id
+    if fired is not None:
+        row.fired = fired
     members = set((await _members_of(session, [role_id]))[role_id])
     members = (members | set(member_add)) - set(member_remove)
     await session.flush()

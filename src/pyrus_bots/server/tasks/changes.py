@@ -23,6 +23,7 @@ from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.tasks.lists import check_list_ids, record_task_lists
 from pyrus_bots.server.tasks.outbox import enqueue_triggers
 from pyrus_bots.server.workflow import access, engine
+from pyrus_bots.server.workflow.bot_routing import refuse_routing_to_other_bots
 from pyrus_bots.server.workflow.state import Comment, Directory, Person, TaskState
 
 __all__ = [
@@ -73,6 +74,7 @@ async def create_task(
     now: datetime,
 ) -> tuple[TaskState, Comment]:
     """Create a simple or form task with its first comment (spec 4.2 ``POST /tasks``)."""
+    refuse_routing_to_other_bots(directory, author, request)
     await check_list_ids(session, directory, author, request.list_ids)
     task_id = await task_writes.reserve_task_id(session)
     applied = engine.create_task(directory, author, request, now, task_id)
@@ -182,6 +184,7 @@ async def _apply_one(
     if not access.can_comment(directory, task, call.author, seen):
         raise _denied(call.task_id)
     request = call.request
+    refuse_routing_to_other_bots(directory, call.author, request)
     await check_list_ids(
         session, directory, call.author, request.added_list_ids, request.removed_list_ids
     )

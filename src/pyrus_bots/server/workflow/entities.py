@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyrus_bots.protocol.models.enums import PersonRights
 from pyrus_bots.protocol.pyrus_json import omit_empty
 from pyrus_bots.server.workflow.state import Directory, FileRef, Person, Role
 
@@ -34,10 +35,38 @@ def render_person(p: Person) -> dict[str, Any]:
     return out
 
 
+def rights_flags(rights: frozenset[str]) -> int:
+    """A person's rights as the number of PersonRights flags the clients read."""
+    return int(PersonRights.from_names(r for r in rights if r.upper() in PersonRights.__members__))
+
+
+def render_member(p: Person) -> dict[str, Any]:
+    """The whole Person object of ``/members``, ``/contacts`` and ``/profile`` (spec 3.2):
+    what tasks show of a person, plus ``banned``, ``fired``, ``rights`` (a number, 0 for none,
+    as the C# client's non-nullable enum reads it) and the stored details."""
+    out = render_person(p)
+    # Always present here: the TypeScript client declares ``banned`` required and C# reads
+    # ``fired`` as a plain bool.
+    out["banned"] = p.banned
+    out["fired"] = p.fired
+    out["rights"] = rights_flags(p.rights)
+    if p.external_id:
+        out["external_id"] = p.external_id
+    out.update(omit_empty(p.details))
+    return out
+
+
 def render_role(r: Role) -> dict[str, Any]:
     """A Role object (spec 3.10)."""
     out: dict[str, Any] = omit_empty(
-        {"id": r.id, "name": r.name, "banned": r.banned, "member_ids": list(r.member_ids)}
+        {
+            "id": r.id,
+            "name": r.name,
+            "external_id": r.external_id,
+            "banned": r.banned,
+            "fired": r.fired or None,
+            "member_ids": list(r.member_ids),
+        }
     )
     return out
 

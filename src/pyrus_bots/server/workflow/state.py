@@ -30,6 +30,10 @@ class Person:
     phone: str | None = None
     banned: bool = False
     fired: bool = False
+    external_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    """The other keys of the API's Person object (status, native names, avatar, messenger,
+    session settings...), in their Pyrus spelling; only keys with a value."""
 
 
 @dataclass(slots=True)
@@ -38,6 +42,9 @@ class Role:
     name: str
     member_ids: list[int] = field(default_factory=list)
     banned: bool = False
+    external_id: str | None = None
+    fired: bool = False
+    """Deleted: no longer listed unless asked for, still named by the tasks that hold it."""
 
 
 @dataclass(slots=True)

@@ -1,11 +1,12 @@
 """An in-memory fake of the Pyrus API v4 for testing bots and API clients.
 
 :class:`FakePyrusAPI` is an ASGI app that answers the calls a bot makes (auth, tasks, comments,
-forms, register, catalogs, files, people, inbox, lists, bots) from data you seed, and records
-every call. It is deliberately rough: a comment applies text, field values by id/code/name,
-an approval choice on the current step (all approvers approved -> next step, the last step
-closes; rejected -> previous step), ``action``, ``reassign_to`` and attachments; there is no
-rights model and no full workflow engine (the platform, ``pyrus_bots.server``, has those).
+forms, register, catalogs, files, people and their changes, roles, inbox, lists, bots) from data
+you seed, and records every call. It is deliberately rough: a comment applies text, field values
+by id/code/name, an approval choice on the current step (all approvers approved -> next step,
+the last step closes; rejected -> previous step), ``action``, ``reassign_to`` and attachments;
+there is no rights model and no full workflow engine (the platform, ``pyrus_bots.server``, has
+those).
 
 Use it in process::
 

@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from pyrus_bots.bot.client import AsyncPyrusClient
 from pyrus_bots.protocol import pyrus_json
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.testing.fake_api import catalogs, files, forms, lists, people, tasks
+from pyrus_bots.testing.fake_api import catalogs, files, forms, lists, people, people_writes, tasks
 from pyrus_bots.testing.fake_api.common import RecordedCall, json_response, pyrus_error
 from pyrus_bots.testing.fake_api.loopback import serve_asgi_in_thread
 from pyrus_bots.testing.fake_api.state import FakeState
@@ -86,6 +86,19 @@ class FakePyrusAPI(FakeState):
             route("/lists", lists.lists, ["GET"]),
             route("/lists/{list_id:int}/tasks", lists.list_tasks, ["GET", "POST"]),
             route("/bots", people.bots, ["GET"]),
+            # people management
+            route("/members", people_writes.create_member, ["POST"]),
+            route("/members/bulk", people_writes.change_members, ["POST"]),
+            route("/members/{person_id:int}", people_writes.update_member, ["PUT"]),
+            route("/members/{person_id:int}", people_writes.delete_member, ["DELETE"]),
+            route("/members/{person_id:int}/avatar", people_writes.set_avatar, ["PUT"]),
+            route("/roles", people_writes.create_role, ["POST"]),
+            route("/roles/bulk", people_writes.roles_bulk, ["POST", "PUT", "DELETE"]),
+            route("/roles/{role_id:int}", people_writes.get_role, ["GET"]),
+            route("/roles/{role_id:int}", people_writes.update_role, ["PUT"]),
+            route("/roles/{role_id:int}", people_writes.delete_role, ["DELETE"]),
+            route("/profile/identity", people_writes.identity, ["GET"]),
+            route("/bots/{bot_id:int}", people_writes.update_bot, ["PUT"]),
         ]
         return [
             Mount("/v4", routes=api),
