@@ -102,6 +102,8 @@ def attempt_json(row: DeliveryAttempt) -> dict[str, Any]:
         "url": row.url,
         "request_headers": row.request_headers,
         "request_body": row.request_body,
+        "request_size": row.request_size,
+        "request_sha256": row.request_sha256,
         "response_status": row.response_status,
         "response_headers": row.response_headers,
         "response_body": row.response_body,
