@@ -1,16 +1,11 @@
 """How large a task may grow: every change is checked before it is written, so a task (and the
 webhook that carries it with its comments) stays bounded. Errors use Pyrus's codes.
 
-=============================  ==========  =========================================
-limit                          default     refused with
-=============================  ==========  =========================================
-comment text (text, formatted)  100,000     ``max_text_length_exceeded``
-                               characters
-one comment, as stored          256 KiB     ``too_large_request_length``
-comments on one task            1,000       ``too_many_comments``
-attachments on one task         500         ``too_many_attachments``
-the task itself, as stored      4 MiB       ``too_large_request_length``
-=============================  ==========  =========================================
+- a comment's or the task's text: 100,000 characters (``max_text_length_exceeded``);
+- one comment, as stored: 256 KiB (``too_large_request_length``);
+- comments on one task: 1,000 (``too_many_comments``);
+- attachments on one task: 500 (``too_many_attachments``);
+- the task itself (fields, people, steps), as stored: 4 MiB (``too_large_request_length``).
 
 The worst case webhook is then about comments x comment size + task size (~260 MB); the
 defaults are far above what people write by hand and far below what a database row can take.
@@ -39,16 +34,17 @@ TASK_LIMITS = TaskLimits()
 
 
 def check_change(
-    task: TaskState, comment: Comment, comments_before: int, limits: TaskLimits = TASK_LIMITS
+    task: TaskState, comment: Comment, comments_before: int, limits: TaskLimits | None = None
 ) -> None:
     """Refuse a change that leaves ``task`` (with ``comment`` added to the ``comments_before``
     it had) over a limit."""
-    for key in ("text", "formatted_text"):
-        text = comment.body.get(key)
+    limits = limits or TASK_LIMITS
+    texts = (comment.body.get("text"), comment.body.get("formatted_text"), task.text)
+    for text in (*texts, task.formatted_text):
         if isinstance(text, str) and len(text) > limits.comment_text_chars:
             raise PyrusError(
                 "max_text_length_exceeded",
-                f"a comment's {key} may have at most {limits.comment_text_chars} characters",
+                f"a text may have at most {limits.comment_text_chars} characters",
             )
     if len(dumps(comment.body)) > limits.comment_bytes:
         raise PyrusError(
