@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+
 from api.harness import (
     ALICE,
     BOB,
@@ -18,7 +19,11 @@ from api.harness import (
     person_client,
 )
 
-DOWNLOAD_PATHS = ("/v4/files/download/{}", "/services/attachment?Id={}", "/api/v4/files/download/{}")
+DOWNLOAD_PATHS = (
+    "/v4/files/download/{}",
+    "/services/attachment?Id={}",
+    "/api/v4/files/download/{}",
+)
 
 
 def _upload(client: httpx.Client, content: bytes = b"secret report") -> dict[str, Any]:

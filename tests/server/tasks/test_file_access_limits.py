@@ -73,9 +73,13 @@ async def test_task_size_limits(database: Database, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(limits, "TASK_LIMITS", small)
     async with database.session() as session, session.begin():
         with pytest.raises(PyrusError) as refused:
-            await changes.create_task(session, directory, bob, task_request({"text": "x" * 51}), NOW)
+            await changes.create_task(
+                session, directory, bob, task_request({"text": "x" * 51}), NOW
+            )
         assert refused.value.code == "max_text_length_exceeded"
-        task, _ = await changes.create_task(session, directory, bob, task_request({"text": "t"}), NOW)
+        task, _ = await changes.create_task(
+            session, directory, bob, task_request({"text": "t"}), NOW
+        )
     outcomes = []
     for text in ("one", "two", "three"):
         async with database.session() as session, session.begin():

@@ -20,6 +20,7 @@ from pyrus_bots.server.admin.ui_views import (
     task_view,
     timeline,
 )
+from pyrus_bots.server.api.context import PathId
 from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.tasks import changes as task_changes
@@ -255,7 +256,7 @@ async def create_task(ctx: Ctx, request: Request) -> Response:
 
 
 @router.get("/tasks/{task_id}")
-async def task_page(ctx: Ctx, task_id: int) -> Response:
+async def task_page(ctx: Ctx, task_id: PathId) -> Response:
     if ctx.viewer is None:
         return ctx.to_login()
     return await _task_page(ctx, task_id)
@@ -264,7 +265,7 @@ async def task_page(ctx: Ctx, task_id: int) -> Response:
 @router.post("/tasks/{task_id}/comments")
 async def add_comment(
     ctx: Ctx,
-    task_id: int,
+    task_id: PathId,
     csrf: Annotated[str, Form()] = "",
     text: Annotated[str, Form()] = "",
     approval_choice: Annotated[str, Form()] = "",

@@ -171,7 +171,9 @@ class FileAccessFacts:
     """(kind, holder id) pairs; empty before the file's first use."""
 
 
-async def access_facts(session: AsyncSession, file_ids: Iterable[int]) -> dict[int, FileAccessFacts]:
+async def access_facts(
+    session: AsyncSession, file_ids: Iterable[int]
+) -> dict[int, FileAccessFacts]:
     """Uploader and holders of each existing file among ``file_ids``."""
     wanted = sorted(set(file_ids))
     if not wanted:
