@@ -18,10 +18,22 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
 
 def upgrade() -> None:
+    # The bytes wait in a table without foreign keys while ``files`` loses its column: on
+    # SQLite that rebuilds ``files``, and dropping the old copy would cascade into any table
+    # that referenced it.
+    op.create_table(
+        "file_chunks_moving",
+        sa.Column("file_id", sa.BigInteger(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+    )
+    op.execute(
+        "INSERT INTO file_chunks_moving (file_id, data) SELECT id, content FROM files"
+        " WHERE size > 0"
+    )
+    with op.batch_alter_table("files") as batch:
+        batch.drop_column("content")
     op.create_table(
         "file_chunks",
         sa.Column("file_id", sa.BigInteger(), nullable=False),
@@ -35,6 +47,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("file_id", "seq", name=op.f("pk_file_chunks")),
     )
+    op.execute(
+        "INSERT INTO file_chunks (file_id, seq, data) SELECT file_id, 0, data"
+        " FROM file_chunks_moving"
+    )
+    op.drop_table("file_chunks_moving")
     op.create_table(
         "file_holders",
         sa.Column("file_id", sa.BigInteger(), nullable=False),
@@ -48,16 +65,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("file_id", "kind", "holder_id", name=op.f("pk_file_holders")),
     )
-    op.execute(
-        "INSERT INTO file_chunks (file_id, seq, data) SELECT id, 0, content FROM files"
-        " WHERE size > 0"
-    )
-    with op.batch_alter_table("files") as batch:
-        batch.drop_column("content")
     _record_task_holders(op.get_bind())
-    with op.batch_alter_table("delivery_attempts") as batch:
-        batch.add_column(sa.Column("request_size", sa.BigInteger(), nullable=True))
-        batch.add_column(sa.Column("request_sha256", sa.String(length=64), nullable=True))
+    op.add_column("delivery_attempts", sa.Column("request_size", sa.BigInteger(), nullable=True))
+    op.add_column(
+        "delivery_attempts", sa.Column("request_sha256", sa.String(length=64), nullable=True)
+    )
 
 
 def _json(value: Any) -> Any:
