@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import hashlib
 
+import orjson
 from delivery_bots import ScriptedBot, respond
-from delivery_platform import PlatformFactory
+from delivery_platform import HUMAN_ID, PlatformFactory
+
+from pyrus_bots.server.store import files as file_store
 
 
 async def test_attempt_keeps_an_excerpt_with_size_and_digest(platform: PlatformFactory) -> None:
@@ -22,4 +25,23 @@ async def test_attempt_keeps_an_excerpt_with_size_and_digest(platform: PlatformF
     assert attempt.request_size == len(got.body)
     assert attempt.request_sha256 == hashlib.sha256(got.body).hexdigest()
     assert got.json["access_token"] not in attempt.request_body
+    await bot.stop()
+
+
+async def test_a_reply_attaching_a_file_the_bot_cannot_read_is_an_invalid_reply(
+    platform: PlatformFactory,
+) -> None:
+    # Files get ids from 1: the first upload, by a person, never used.
+    reply = {"text": "see file", "attachments": [{"attachment_id": 1}]}
+    bot = await ScriptedBot(respond(200, orjson.dumps(reply))).start()
+    p = await platform(bot.url)
+    async with p.database.session() as session, session.begin():
+        private = await file_store.save_file(session, "private.txt", b"mine", HUMAN_ID)
+    assert private.id == 1
+    task_id = await p.create_task()
+    await p.wait_settled(task_id)
+    [attempt] = await p.attempts(task_id)
+    assert attempt.outcome == "invalid_reply: access_denied_file"
+    _, comments = await p.task(task_id)
+    assert all(c.body.get("attachments") is None for c in comments)
     await bot.stop()
