@@ -5,6 +5,7 @@ attaching it (as an attachment or a file field value, by guid or by id)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -117,3 +118,30 @@ def test_a_file_field_value_is_checked_like_an_attachment(shared_server: Running
     file_id = next(f for f in task["fields"] if f["id"] == 18)["value"][0]["id"]
     _assert_readable(alice, file_id, b"receipt")
     _assert_denied(bob, file_id)  # a member of the form, not of this task
+
+
+def test_any_stored_name_downloads_with_a_safe_disposition(shared_server: RunningServer) -> None:
+    bob = person_client(shared_server, BOB)
+    name = 'line\nfeed \x1b\\"quoted\\" Отчёт.txt'  # a browser's form sends what it gets
+    body = (
+        b"--b0undary\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="'
+        + name.encode()
+        + b'"\r\nContent-Type: text/plain\r\n\r\npayload\r\n--b0undary--\r\n'
+    )
+    upload = bob.post(
+        "/v4/files/upload",
+        content=body,
+        headers={"Content-Type": "multipart/form-data; boundary=b0undary"},
+    )
+    assert upload.status_code == 200, upload.text
+    task = bob.post("/v4/tasks", json={"text": "n", "attachments": [upload.json()["guid"]]})
+    stored = task.json()["task"]["attachments"][0]
+    assert stored["name"] == 'line\nfeed \x1b"quoted" Отчёт.txt'
+    for path in DOWNLOAD_PATHS:
+        response = bob.get(path.format(stored["id"]))
+        assert response.status_code == 200, path
+        assert response.content == b"payload"
+        disposition = response.headers["content-disposition"]
+        assert "\n" not in disposition and "\r" not in disposition
+        assert disposition.endswith("filename*=UTF-8''" + quote(stored["name"], safe=""))
