@@ -91,6 +91,7 @@ class Settings:
     webhook_token_ttl: float = 7200.0  # seconds a webhook access_token stays valid (>= 1 h)
     token_reuse_margin: float = 60.0  # renew a cached webhook token this long before < 1 h left
     response_log_limit: int = 64 * 1024  # bytes of a bot's answer kept in the attempt log
+    request_log_limit: int = 64 * 1024  # bytes of a webhook body kept (size, SHA-256 name all)
     max_reply_bytes: int = 16 * 1024 * 1024  # a longer bot answer is cut and not applied
     poll_interval: float = 1.0  # seconds between claims when nothing wakes the worker
     claim_batch: int = 50  # rows per claim: reading them blocks the event loop briefly

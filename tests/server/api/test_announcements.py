@@ -63,3 +63,28 @@ def test_announcements_are_posted_read_and_commented(module_server: RunningServe
     )
     assert_error(alice.get("/v4/announcements?item_count=0"), 400, "invalid_value_format")
     assert len(bob.get("/v4/announcements").json()["announcements"]) == 2
+
+
+def test_files_of_an_announcement_are_readable_by_its_readers(
+    module_server: RunningServer,
+) -> None:
+    alice = person_client(module_server, ALICE)
+    bob = person_client(module_server, BOB)
+    shared = alice.post("/v4/files/upload", files={"file": ("memo.txt", b"for all")}).json()
+    private = alice.post("/v4/files/upload", files={"file": ("draft.txt", b"mine")}).json()
+    # Before its first use only the uploader attaches a file.
+    assert_error(
+        bob.post(
+            "/v4/announcements", json={"text": "x", "attachments": [{"guid": private["guid"]}]}
+        ),
+        403,
+        "access_denied_file",
+    )
+    posted = alice.post(
+        "/v4/announcements", json={"text": "Memo", "attachments": [{"guid": shared["guid"]}]}
+    )
+    assert posted.status_code == 200, posted.text
+    # Held by the announcement, the file is every reader's now.
+    file_id = posted.json()["announcement"]["attachments"][0]["id"]
+    download = bob.get(f"/v4/files/download/{file_id}")
+    assert download.status_code == 200 and download.content == b"for all"

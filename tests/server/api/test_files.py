@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from api.harness import BOB, RunningServer, assert_error, bot_client, person_client
+from api.harness import BOB, BOT_ID, RunningServer, assert_error, bot_client, person_client
 
 
 def test_upload_and_download_both_paths(shared_server: RunningServer) -> None:
@@ -14,7 +14,10 @@ def test_upload_and_download_both_paths(shared_server: RunningServer) -> None:
     assert upload.status_code == 200, upload.text
     body = upload.json()
     assert body["md5_hash"] == hashlib.md5(content).hexdigest()
-    task = bob.post("/v4/tasks", json={"text": "x", "attachments": [body["guid"]]}).json()["task"]
+    task = bob.post(
+        "/v4/tasks",
+        json={"text": "x", "attachments": [body["guid"]], "participants": [{"id": BOT_ID}]},
+    ).json()["task"]
     file_id = task["attachments"][0]["id"]
     for path in (
         f"/v4/files/download/{file_id}",
@@ -26,7 +29,7 @@ def test_upload_and_download_both_paths(shared_server: RunningServer) -> None:
         assert response.content == content
         disposition = response.headers["content-disposition"]
         assert disposition.startswith("attachment;") and "filename*=UTF-8''" in disposition
-    # Bots download too (with their own token).
+    # Bots download too (with their own token), the files of tasks they see.
     assert bot_client(shared_server).get(f"/services/attachment?Id={file_id}").content == content
     # The TS client names the part after the file.
     named = bob.post("/v4/files/upload", files={"report.txt": ("report.txt", b"abc")})
@@ -62,8 +65,9 @@ def test_upload_errors(shared_server: RunningServer) -> None:
 
 def test_download_errors(shared_server: RunningServer) -> None:
     bob = person_client(shared_server, BOB)
-    assert_error(bob.get("/v4/files/download/987654"), 404, "file_is_missing")
-    assert_error(bob.get("/services/attachment?Id=987654"), 404, "file_is_missing")
+    # Unknown ids answer like other people's files: ids do not leak.
+    assert_error(bob.get("/v4/files/download/987654"), 403, "access_denied_file")
+    assert_error(bob.get("/services/attachment?Id=987654"), 403, "access_denied_file")
     assert_error(bob.get("/services/attachment"), 400, "required_parameter_missing")
     assert_error(bob.get("/services/attachment?Id=abc"), 400, "invalid_value_format")
     assert_error(

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.pyrus_json import format_datetime
 from pyrus_bots.server.admin.auth import require_admin
+from pyrus_bots.server.api.context import ID_MAX, PathId
 from pyrus_bots.server.clock import SYSTEM_CLOCK, Clock
 from pyrus_bots.server.store import delivery_log, outbox
 from pyrus_bots.server.store.db import Database
@@ -102,6 +103,8 @@ def attempt_json(row: DeliveryAttempt) -> dict[str, Any]:
         "url": row.url,
         "request_headers": row.request_headers,
         "request_body": row.request_body,
+        "request_size": row.request_size,
+        "request_sha256": row.request_sha256,
         "response_status": row.response_status,
         "response_headers": row.response_headers,
         "response_body": row.response_body,
@@ -113,6 +116,10 @@ def attempt_json(row: DeliveryAttempt) -> dict[str, Any]:
     }
 
 
+QueryId = Annotated[int | None, Query(ge=1, le=ID_MAX)]
+"""An optional id in the query: beyond 64 bits it is a 422, never a database error."""
+
+
 def _not_found(delivery_id: int) -> PyrusError:
     return PyrusError("not_found", f"delivery {delivery_id} not found", status=404)
 
@@ -120,11 +127,11 @@ def _not_found(delivery_id: int) -> PyrusError:
 @router.get("/deliveries")
 async def list_deliveries(
     request: Request,
-    bot_id: int | None = None,
-    task_id: int | None = None,
+    bot_id: QueryId = None,
+    task_id: QueryId = None,
     state: str | None = None,
     outcome: str | None = None,
-    before_id: int | None = None,
+    before_id: QueryId = None,
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
     flt = DeliveryFilter(
@@ -148,7 +155,7 @@ async def paused_bots(request: Request) -> dict[str, Any]:
 
 
 @router.get("/deliveries/{delivery_id}")
-async def read_delivery(request: Request, delivery_id: int) -> dict[str, Any]:
+async def read_delivery(request: Request, delivery_id: PathId) -> dict[str, Any]:
     async with _database(request).session() as session:
         row = await delivery_log.get_delivery(session, delivery_id)
         if row is None:
@@ -158,7 +165,7 @@ async def read_delivery(request: Request, delivery_id: int) -> dict[str, Any]:
 
 
 @router.post("/deliveries/{delivery_id}/resend")
-async def resend_delivery(request: Request, delivery_id: int) -> dict[str, Any]:
+async def resend_delivery(request: Request, delivery_id: PathId) -> dict[str, Any]:
     async with _database(request).session() as session, session.begin():
         row = await outbox.resend(session, delivery_id, _clock(request).now())
         if row is None:
@@ -170,7 +177,7 @@ async def resend_delivery(request: Request, delivery_id: int) -> dict[str, Any]:
 
 
 @router.post("/bots/{bot_id}/pause")
-async def pause_bot(request: Request, bot_id: int) -> dict[str, Any]:
+async def pause_bot(request: Request, bot_id: PathId) -> dict[str, Any]:
     async with _database(request).session() as session, session.begin():
         await outbox.pause_bot(session, bot_id, _clock(request).now())
     _notify_worker(request, bots_changed=True)
@@ -178,7 +185,7 @@ async def pause_bot(request: Request, bot_id: int) -> dict[str, Any]:
 
 
 @router.post("/bots/{bot_id}/resume")
-async def resume_bot(request: Request, bot_id: int) -> dict[str, Any]:
+async def resume_bot(request: Request, bot_id: PathId) -> dict[str, Any]:
     async with _database(request).session() as session, session.begin():
         await outbox.resume_bot(session, bot_id)
         await notify_deliveries(session)  # its waiting triggers are due in every worker

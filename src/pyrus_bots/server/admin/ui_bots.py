@@ -17,6 +17,7 @@ from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.server.admin import ui_delivery_data
 from pyrus_bots.server.admin.ui_context import UIContext, ui_context
 from pyrus_bots.server.admin.ui_views import format_time, mask_secret
+from pyrus_bots.server.api.context import PathId
 from pyrus_bots.server.settings import DEFAULT_BOT_CALL_LIMIT
 from pyrus_bots.server.store import bots as bot_store
 from pyrus_bots.server.store import outbox
@@ -218,7 +219,7 @@ async def _bot_page(
 
 
 @router.get("/bots/{bot_id}")
-async def bot_page(ctx: Ctx, bot_id: int) -> Response:
+async def bot_page(ctx: Ctx, bot_id: PathId) -> Response:
     if ctx.viewer is None:
         return ctx.to_login()
     return await _bot_page(ctx, bot_id)
@@ -227,7 +228,7 @@ async def bot_page(ctx: Ctx, bot_id: int) -> Response:
 @router.post("/bots/{bot_id}")
 async def update_bot(
     ctx: Ctx,
-    bot_id: int,
+    bot_id: PathId,
     csrf: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
     hook_url: Annotated[str, Form()] = "",
@@ -259,7 +260,7 @@ async def update_bot(
 
 
 @router.post("/bots/{bot_id}/reset-key")
-async def reset_key(ctx: Ctx, bot_id: int, csrf: Annotated[str, Form()] = "") -> Response:
+async def reset_key(ctx: Ctx, bot_id: PathId, csrf: Annotated[str, Form()] = "") -> Response:
     refusal = _change_refusal(ctx, csrf)
     if refusal is not None:
         return refusal
@@ -296,7 +297,7 @@ async def _pause_or_resume(
 @router.post("/bots/{bot_id}/pause")
 async def pause_bot(
     ctx: Ctx,
-    bot_id: int,
+    bot_id: PathId,
     csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:
@@ -306,7 +307,7 @@ async def pause_bot(
 @router.post("/bots/{bot_id}/resume")
 async def resume_bot(
     ctx: Ctx,
-    bot_id: int,
+    bot_id: PathId,
     csrf: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ) -> Response:

@@ -9,6 +9,7 @@ from urllib.parse import quote, unquote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -45,11 +46,13 @@ FLASH_MESSAGES = {
 
 
 def int_or_none(text: str | None) -> int | None:
-    """A query or form value as an int; None when empty or not a number."""
+    """A query or form value as an int; None when empty, not a number or beyond 64 bits (no
+    id is: the databases hold 64-bit integers)."""
     try:
-        return int(text) if text not in (None, "") else None
+        number = int(text) if text not in (None, "") else None
     except ValueError:
         return None
+    return number if number is None or -(2**63) <= number < 2**63 else None
 
 
 def ui_url(path: str) -> str:
@@ -214,8 +217,19 @@ class UIContext:
         )
 
 
+async def _refuse_nul(request: Request) -> None:
+    """400 for a NUL character in a query or form value: PostgreSQL cannot store one, and no
+    person types one. (The form is cached on the request: the page reads it again for free.)"""
+    values: list[Any] = list(request.query_params.values())
+    if request.method == "POST":
+        values += (await request.form()).values()
+    if any(isinstance(value, str) and "\x00" in value for value in values):
+        raise HTTPException(400, "a value holds a NUL character")
+
+
 async def ui_context(request: Request) -> UIContext:
     """FastAPI dependency for every UI page."""
+    await _refuse_nul(request)
     state = api_state(request)
     session = load_session(request, state.settings)
     async with state.database.session() as db:

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pyrus_bots.server.admin import ui_delivery_data
 from pyrus_bots.server.admin.ui_context import UIContext, int_or_none, ui_context
 from pyrus_bots.server.admin.ui_views import full_name
+from pyrus_bots.server.api.context import PathId
 from pyrus_bots.server.store import outbox
 
 router = APIRouter()
@@ -18,7 +19,7 @@ Ctx = Annotated[UIContext, Depends(ui_context)]
 
 
 @router.get("/bots/{bot_id}/deliveries")
-async def delivery_log(ctx: Ctx, bot_id: int, outcome: str = "", task: str = "") -> Response:
+async def delivery_log(ctx: Ctx, bot_id: PathId, outcome: str = "", task: str = "") -> Response:
     if ctx.viewer is None:
         return ctx.to_login()
     if not ctx.viewer.can_manage_bots:
@@ -45,7 +46,7 @@ async def delivery_log(ctx: Ctx, bot_id: int, outcome: str = "", task: str = "")
 
 
 @router.get("/deliveries/{delivery_id}")
-async def delivery_page(ctx: Ctx, delivery_id: int) -> Response:
+async def delivery_page(ctx: Ctx, delivery_id: PathId) -> Response:
     if ctx.viewer is None:
         return ctx.to_login()
     if not ctx.viewer.can_manage_bots:
@@ -66,7 +67,7 @@ async def delivery_page(ctx: Ctx, delivery_id: int) -> Response:
 
 
 @router.post("/deliveries/{delivery_id}/resend")
-async def resend(ctx: Ctx, delivery_id: int, csrf: Annotated[str, Form()] = "") -> Response:
+async def resend(ctx: Ctx, delivery_id: PathId, csrf: Annotated[str, Form()] = "") -> Response:
     if ctx.viewer is None:
         return ctx.to_login()
     if not ctx.viewer.can_manage_bots:

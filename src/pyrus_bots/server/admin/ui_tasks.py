@@ -22,6 +22,7 @@ from pyrus_bots.server.admin.ui_context import (
 )
 from pyrus_bots.server.admin.ui_fields import Submitted, field_inputs, task_inputs
 from pyrus_bots.server.admin.ui_views import full_name, task_title, task_view, timeline
+from pyrus_bots.server.api.context import PathId
 from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.tasks import changes as task_changes
@@ -210,14 +211,14 @@ def _default_actor(task: TaskState, people: list[dict[str, Any]]) -> int | None:
 
 
 @router.get("/tasks/{task_id}")
-async def task_page(ctx: Ctx, task_id: int) -> Response:
+async def task_page(ctx: Ctx, task_id: PathId) -> Response:
     if ctx.viewer is None:
         return ctx.to_login()
     return await _task_page(ctx, task_id)
 
 
 @router.post("/tasks/{task_id}/comments")
-async def add_comment(ctx: Ctx, task_id: int, request: Request) -> Response:
+async def add_comment(ctx: Ctx, task_id: PathId, request: Request) -> Response:
     if ctx.viewer is None:
         return ctx.to_login()
     submitted = await submitted_form(request)

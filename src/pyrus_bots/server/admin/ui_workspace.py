@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from pyrus_bots.server.admin.ui_context import UIContext, ui_context
 from pyrus_bots.server.admin.ui_views import form_view, full_name
+from pyrus_bots.server.api.context import PathId
 
 router = APIRouter()
 Ctx = Annotated[UIContext, Depends(ui_context)]
@@ -68,7 +69,7 @@ async def forms_page(ctx: Ctx) -> Response:
 
 
 @router.get("/forms/{form_id}")
-async def form_page(ctx: Ctx, form_id: int) -> Response:
+async def form_page(ctx: Ctx, form_id: PathId) -> Response:
     if ctx.viewer is None:
         return ctx.to_login()
     form = ctx.directory.forms.get(form_id)

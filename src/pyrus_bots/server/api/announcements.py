@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.announcement import (
@@ -23,13 +24,29 @@ from pyrus_bots.server.api.responses import CollectionResponse, PyrusJSONRespons
 from pyrus_bots.server.api.transactions import reading, writing
 from pyrus_bots.server.store import announcements as announcement_store
 from pyrus_bots.server.store.announcements import StoredNote
+from pyrus_bots.server.tasks import file_access
 from pyrus_bots.server.workflow.entities import render_file, render_person_ref
+from pyrus_bots.server.workflow.state import Directory, Person
 
 router = APIRouter(tags=["announcements"])
 
 DEFAULT_ANNOUNCEMENTS = 100
 MAX_ANNOUNCEMENTS = 10_000
 MAX_TEXT_LENGTH = 100_000
+
+
+ANNOUNCEMENT_HOLDER = "announcement"
+
+
+async def _can_see_announcement(
+    session: AsyncSession, directory: Directory, person: Person, announcement_id: int
+) -> bool:
+    """Every person and bot of the organisation reads every announcement."""
+    return await announcement_store.get_announcement(session, announcement_id) is not None
+
+
+# Files attached to an announcement or its comments are readable by whoever reads it.
+file_access.register_holder_kind(ANNOUNCEMENT_HOLDER, _can_see_announcement)
 
 
 def _file_id(caller: Caller, attachment: NewFile) -> int:
@@ -112,9 +129,14 @@ async def create_announcement(request: Request, caller: CallerDep) -> PyrusJSONR
     body = _body(caller, await read_body(request, CreateAnnouncementRequest))
     state = api_state(request)
     async with writing(state) as session:
+        # 0 holds nothing: only files the caller may attach anew pass.
+        await file_access.check_attachable(
+            session, caller.directory, caller.person, body["attachments"], (ANNOUNCEMENT_HOLDER, 0)
+        )
         new_id = await announcement_store.add_announcement(
             session, caller.directory.organization_id, caller.person.id, body, state.clock.now()
         )
+        await file_access.record_holder(session, (ANNOUNCEMENT_HOLDER, new_id), body["attachments"])
     return await _answer(request, caller, new_id)
 
 
@@ -131,7 +153,12 @@ async def comment_announcement(
     async with writing(state) as session:
         if await announcement_store.get_announcement(session, announcement_id) is None:
             raise PyrusError("access_denied", f"announcement {announcement_id} is not accessible")
+        holder = (ANNOUNCEMENT_HOLDER, announcement_id)
+        await file_access.check_attachable(
+            session, caller.directory, caller.person, body["attachments"], holder
+        )
         await announcement_store.add_comment(
             session, announcement_id, caller.person.id, body, state.clock.now()
         )
+        await file_access.record_holder(session, holder, body["attachments"])
     return await _answer(request, caller, announcement_id)

@@ -2,24 +2,28 @@
 
 Uploads answer ``{guid, md5_hash}``; the guid goes into ``attachments`` or a file field. Downloads
 serve the bytes with ``Content-Disposition: attachment`` at ``/v4/files/download/{id}`` (TS client)
-and ``/services/attachment?Id=`` on the files host (Python and C# clients).
+and ``/services/attachment?Id=`` on the files host (Python and C# clients), to those who may read
+the file (``tasks.file_access``; else 403 ``access_denied_file``). Both directions stream: the
+bytes go to and come from the store a chunk at a time.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server.api.context import ID_MAX, CallerDep, PathId, api_state
+from pyrus_bots.server.api.context import ID_MAX, Caller, CallerDep, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
 from pyrus_bots.server.api.transactions import reading, writing
 from pyrus_bots.server.store import files as file_store
+from pyrus_bots.server.tasks import file_access
 
 router = APIRouter(tags=["files"])
 attachment_router = APIRouter(tags=["files"])
@@ -48,6 +52,7 @@ async def upload(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     if not content_type.lower().startswith("multipart/form-data"):
         raise PyrusError("bad_multipart_content", "send the file as multipart/form-data")
     try:
+        # Starlette spools each part to a temporary file past 1 MB: memory stays flat.
         form = await request.form(max_files=1, max_fields=10)
     except HTTPException as exc:
         if exc.status_code == 413:
@@ -63,37 +68,61 @@ async def upload(request: Request, caller: CallerDep) -> PyrusJSONResponse:
         name = (part.filename or "file").replace("\x00", "")
         if len(name) > MAX_FILE_NAME_LENGTH:
             raise PyrusError("max_file_name_length_exceeded", "the file name is too long")
-        content = await part.read()
+        if not part.size:
+            raise PyrusError("empty_file", "the file is empty")
+        state = api_state(request)
+        async with writing(state) as session:
+            saved = await file_store.save_file(
+                session, name, _read_in_chunks(part), caller.person.id, now=state.clock.now()
+            )
     finally:
         await form.close()
-    if not content:
-        raise PyrusError("empty_file", "the file is empty")
-    state = api_state(request)
-    async with writing(state) as session:
-        saved = await file_store.save_file(
-            session, name, content, caller.person.id, now=state.clock.now()
-        )
     return PyrusJSONResponse({"guid": saved.guid, "md5_hash": saved.md5})
 
 
-async def _download(request: Request, file_id: PathId) -> Response:
-    async with reading(api_state(request)) as session:
-        ref = await file_store.get_file_by_id(session, file_id)
-        content = await file_store.read_content(session, file_id) if ref else None
-    if ref is None or content is None:
-        raise PyrusError("file_is_missing", f"there is no file {file_id}", 404)
-    ascii_name = ref.name.encode("ascii", "replace").decode().replace('"', "'")
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(ref.name)}"
-    return Response(
-        content,
+async def _read_in_chunks(part: UploadFile) -> AsyncIterator[bytes]:
+    await part.seek(0)
+    while piece := await part.read(file_store.CHUNK_BYTES):
+        yield piece
+
+
+def content_disposition(name: str) -> str:
+    """``attachment`` with the name twice: an ASCII ``filename`` (control characters, quotes
+    and backslashes replaced, so no name can break the header) and the exact UTF-8
+    ``filename*`` (RFC 6266)."""
+    ascii_name = "".join(
+        "_" if ord(ch) < 0x20 or ord(ch) == 0x7F else "'" if ch == '"' else ch
+        for ch in name.encode("ascii", "replace").decode().replace("\\", "_")
+    )
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+async def _download(request: Request, caller: Caller, file_id: int) -> Response:
+    state = api_state(request)
+    async with reading(state) as session:
+        ref = await file_access.readable_file(session, caller.directory, caller.person, file_id)
+        chunks = await file_store.chunk_count(session, file_id)
+
+    async def stream() -> AsyncIterator[bytes]:
+        # One short read per chunk: no transaction stays open while a slow client reads.
+        for seq in range(chunks):
+            async with reading(state) as session:
+                piece = await file_store.read_chunk(session, file_id, seq)
+            yield piece
+
+    return StreamingResponse(
+        stream(),
         media_type="application/octet-stream",
-        headers={"Content-Disposition": disposition},
+        headers={
+            "Content-Disposition": content_disposition(ref.name),
+            "Content-Length": str(ref.size),
+        },
     )
 
 
 @router.get("/files/download/{file_id}", summary="Download a file (TS client path)")
 async def download(file_id: PathId, request: Request, caller: CallerDep) -> Response:
-    return await _download(request, file_id)
+    return await _download(request, caller, file_id)
 
 
 @attachment_router.get("/services/attachment", summary="Download a file (Python/C# client path)")
@@ -102,4 +131,4 @@ async def attachment(
     request: Request,
     file_id: Annotated[int, Query(alias="Id", ge=1, le=ID_MAX)],
 ) -> Response:
-    return await _download(request, file_id)
+    return await _download(request, caller, file_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +21,19 @@ class Webhook:
     headers: dict[str, str]
     access_token: str
 
-    def logged_body(self) -> str:
-        """The body as the attempt log keeps it: the bot's access token masked."""
-        text = self.body.decode("utf-8", errors="replace")
-        return text.replace(self.access_token, MASK) if self.access_token else text
+    def logged_body(self, limit: int | None = None) -> str:
+        """The body as the attempt log keeps it: the bot's access token masked (before the
+        cut, so no part of it survives), then its first ``limit`` bytes."""
+        body = self.body
+        if self.access_token:
+            body = body.replace(self.access_token.encode(), MASK.encode())
+        if limit is not None and len(body) > limit:
+            body = body[:limit]
+        return body.decode("utf-8", errors="replace")
+
+    def digest(self) -> str:
+        """SHA-256 hex of the exact body sent: names the whole of a body the log keeps cut."""
+        return hashlib.sha256(self.body).hexdigest()
 
 
 def build_webhook(

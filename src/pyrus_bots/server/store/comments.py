@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, desc, insert, select, update
+from sqlalchemy import Table, bindparam, desc, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.server.store.models import CommentRow
@@ -84,3 +84,15 @@ async def get_comments(
     else:
         query = query.order_by(_comments.c.id)
     return [_comment(row) for row in (await session.execute(query)).all()]
+
+
+async def comment_counts(session: AsyncSession, task_ids: Sequence[int]) -> dict[int, int]:
+    """How many comments each of these tasks has (tasks without any are left out)."""
+    if not task_ids:
+        return {}
+    rows = await session.execute(
+        select(CommentRow.task_id, func.count())
+        .where(CommentRow.task_id.in_(sorted(set(task_ids))))
+        .group_by(CommentRow.task_id)
+    )
+    return {int(task_id): int(count) for task_id, count in rows}

@@ -284,11 +284,36 @@ class FileRow(Base):
     name: Mapped[str] = mapped_column(String(1000))
     size: Mapped[int] = mapped_column(BigInteger)
     md5: Mapped[str] = mapped_column(String(32))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
     root_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class FileChunkRow(Base):
+    """A file's bytes, in pieces of ``store.files.CHUNK_BYTES``: uploads and downloads stream
+    one piece at a time, and the ``files`` table stays small (its rows are read per request)."""
+
+    __tablename__ = "file_chunks"
+
+    file_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FileHolderRow(Base):
+    """What holds a file (kind ``task``: the task or one of its comments); who may see a
+    holder may read the file (see ``tasks.file_access``). Rows only grow."""
+
+    __tablename__ = "file_holders"
+
+    file_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    holder_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
 
 
 class TokenRow(Base):

@@ -114,6 +114,9 @@ class DeliveryAttempt(Base):
     url: Mapped[str] = mapped_column(Text)
     request_headers: Mapped[dict[str, str]] = mapped_column(JSON)
     request_body: Mapped[str] = mapped_column(Text)
+    """The start of the body (``request_log_limit`` bytes); the size and digest name the rest."""
+    request_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    request_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     response_headers: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     response_body: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -20,10 +20,12 @@ from pyrus_bots.protocol.models.requests import CommentRequest, CreateTaskReques
 from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import task_index, task_writes
 from pyrus_bots.server.store import tasks as task_store
+from pyrus_bots.server.tasks import file_access, limits
 from pyrus_bots.server.tasks.lists import check_list_ids, record_task_lists
 from pyrus_bots.server.tasks.outbox import enqueue_triggers
 from pyrus_bots.server.workflow import access, engine
 from pyrus_bots.server.workflow.bot_routing import refuse_routing_to_other_bots
+from pyrus_bots.server.workflow.file_refs import files_of_task
 from pyrus_bots.server.workflow.state import Comment, Directory, Person, TaskState
 
 __all__ = [
@@ -78,9 +80,14 @@ async def create_task(
     await check_list_ids(session, directory, author, request.list_ids)
     task_id = await task_writes.reserve_task_id(session)
     applied = engine.create_task(directory, author, request, now, task_id)
+    limits.check_change(applied.task, applied.comment, 0)
+    holder = (file_access.TASK_HOLDER, task_id)
+    files = files_of_task(directory, applied.task)
+    await file_access.check_attachable(session, directory, author, files, holder)
     # The task row, its people and its first comment (the row knows its last_note_id at once).
     await task_writes.insert_task(session, applied.task, first_comment=applied.comment)
     await record_task_lists(session, task_id, [], applied.task.list_ids)
+    await file_access.record_holder(session, holder, files)
     await enqueue_triggers(
         session, directory, applied.task, applied.events, author.id, now, fresh_task=True
     )
@@ -132,14 +139,23 @@ async def comment_tasks(
     locked = await task_writes.lock_tasks(session, {call.task_id for call in calls})
     current = {task_id: task for task_id, (task, _) in locked.items()}
     involved = {task_id: task_index.people_ids(people) for task_id, (_, people) in locked.items()}
+    comment_counts = await comment_store.comment_counts(session, list(current))
     results: list[CommentResult] = []
     applied_all: list[tuple[engine.Applied, int]] = []
+    new_files: list[tuple[int, set[int]]] = []
     for call in calls:
         try:
             applied = await _apply_one(session, directory, call, current, involved, now)
+            before = current[call.task_id]
+            limits.check_change(applied.task, applied.comment, comment_counts.get(call.task_id, 0))
+            added = files_of_task(directory, applied.task) - files_of_task(directory, before)
+            holder = (file_access.TASK_HOLDER, call.task_id)
+            await file_access.check_attachable(session, directory, call.author, added, holder)
         except Exception as exc:  # the engine refused it, or failed on it: nothing is written
             results.append(exc)
             continue
+        comment_counts[call.task_id] = comment_counts.get(call.task_id, 0) + 1
+        new_files.append((call.task_id, added))
         current[call.task_id] = applied.task
         involved[call.task_id] |= task_index.people_of_task(applied.task)[task_index.INVOLVED]
         applied_all.append((applied, call.author.id))
@@ -162,6 +178,8 @@ async def comment_tasks(
     await task_writes.save_locked_tasks(session, changed)
     for task, _ in changed:
         await record_task_lists(session, task.id, locked[task.id][0].list_ids, task.list_ids)
+    for task_id, added in new_files:
+        await file_access.record_holder(session, (file_access.TASK_HOLDER, task_id), added)
     for applied, author_id in applied_all:
         await enqueue_triggers(session, directory, applied.task, applied.events, author_id, now)
     return results

@@ -51,6 +51,9 @@ def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in _TRUE_WORDS
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _int_list(key: str, value: Any) -> list[int]:
     items: Iterable[Any] = value if isinstance(value, list) else str(value).split(",")
     out = []
@@ -58,7 +61,10 @@ def _int_list(key: str, value: Any) -> list[int]:
         text = str(item).strip()
         if isinstance(item, bool) or not text.lstrip("-").isdigit():
             raise PyrusError("invalid_value_format", f"{key}: {item!r} is not an integer")
-        out.append(int(text))
+        number = int(text)
+        if not _INT64_MIN <= number <= _INT64_MAX:  # the databases hold 64-bit integers
+            raise PyrusError("invalid_value_format", f"{key}: {text[:30]} is out of range")
+        out.append(number)
     return out
 
 
