@@ -22,12 +22,16 @@ from starlette.responses import Response
 # The delivery metrics register themselves in the default registry (served on /metrics) on import.
 import pyrus_bots.server.delivery.metrics  # noqa: F401
 from pyrus_bots import __version__
+from pyrus_bots.server.access_log import install_access_log_redaction
 from pyrus_bots.server.admin import deliveries as admin_deliveries
+from pyrus_bots.server.admin import people_passwords
 from pyrus_bots.server.admin import ui as admin_ui
 from pyrus_bots.server.admin.api import router as admin_router
+from pyrus_bots.server.admin.headers import SecurityHeadersMiddleware
 from pyrus_bots.server.api.context import ApiState
 from pyrus_bots.server.api.errors import install_error_handlers
 from pyrus_bots.server.api.middleware import RequestShapeMiddleware
+from pyrus_bots.server.api.purge import PeriodicPurge
 from pyrus_bots.server.api.ratelimit import InMemoryRateLimiter, RateLimiter, SharedRateLimiter
 from pyrus_bots.server.api.responses import PyrusJSONResponse, error_response
 from pyrus_bots.server.api.router import API_PREFIXES, build_files_router, build_v4_router
@@ -79,6 +83,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         delivery = None
         listener = None
+        install_access_log_redaction()  # after the server configured its logging
+        purge = PeriodicPurge(db, settings, clock)
+        purge.start()
         if settings.role in ("all", "worker"):
             delivery = DeliveryService(db, settings, clock)
             await delivery.start()
@@ -88,6 +95,7 @@ def create_app(
         try:
             yield
         finally:
+            await purge.stop()
             if listener is not None:
                 await listener.stop()
             if delivery is not None:
@@ -113,6 +121,7 @@ def create_app(
     app.state.delivery = None
     install_error_handlers(app)
     app.add_middleware(RequestShapeMiddleware, limits=state.limits)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     if settings.role in ("all", "api"):
         v4 = build_v4_router()
@@ -121,6 +130,7 @@ def create_app(
             app.include_router(v4, prefix=prefix, include_in_schema=index == 0)
         app.include_router(build_files_router())
         app.include_router(admin_router)
+        app.include_router(people_passwords.api_router)
         app.include_router(admin_deliveries.router)
         app.include_router(admin_ui.router)
     elif settings.role == "worker":

@@ -12,7 +12,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, Response
 
-from pyrus_bots.server.admin import ui_bots, ui_deliveries, ui_signin, ui_tasks, ui_workspace
+from pyrus_bots.server.admin import (
+    people_passwords,
+    ui_bots,
+    ui_deliveries,
+    ui_signin,
+    ui_tasks,
+    ui_workspace,
+)
 from pyrus_bots.server.admin.ui_context import STATIC_DIR, UIContext, ui_context
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -37,6 +44,7 @@ async def static_file(name: str) -> Response:
 
 for pages in (ui_signin, ui_tasks, ui_bots, ui_deliveries, ui_workspace):
     router.include_router(pages.router)
+router.include_router(people_passwords.ui_router)
 
 
 @router.get("/{path:path}")
