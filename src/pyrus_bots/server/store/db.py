@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from pyrus_bots.server.settings import Settings
-from pyrus_bots.server.store.secrets import configure_secrets_key, reseal_bot_keys
+from pyrus_bots.server.store.resealing import reseal_bot_keys
+from pyrus_bots.server.store.secrets import configure_secrets_key
 
 Dialect = Literal["sqlite", "postgresql"]
 

@@ -5,7 +5,7 @@ hash is enough). A bot's key signs every webhook (HMAC), so it must be readable:
 with Fernet under the ``secrets_key`` setting. Without that setting an embedded key is used, so a
 default install reads its own database with no configuration; the embedded key is public, so
 only a configured key protects a stolen database (docs/security.md). Values written under the
-embedded key stay readable after a key is configured, and :func:`reseal_bot_keys` rewrites them
+embedded key stay readable after a key is configured, and ``store.resealing`` rewrites them
 under the configured one when the server starts.
 """
 
@@ -15,8 +15,7 @@ import hashlib
 import hmac
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import Dialect, Text, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Dialect, Text
 from sqlalchemy.types import TypeDecorator
 
 EMBEDDED_KEY = "PQutI6IEkF7zU3mXntN6cIxgid-4bU-PFOFQmm676Ws="
@@ -90,22 +89,3 @@ def security_key_digest(key: str) -> str:
 
 def digests_match(presented_key: str, stored_digest: str) -> bool:
     return hmac.compare_digest(security_key_digest(presented_key), stored_digest)
-
-
-async def reseal_bot_keys(session: AsyncSession) -> int:
-    """Seal every bot key not sealed under the configured key; returns how many were rewritten.
-    Raises :class:`SecretsKeyError` when a key cannot be read with the configured keys."""
-    from pyrus_bots.server.store.models import PersonRow
-
-    raw = PersonRow.__table__.c.sealed_key
-    rows = (await session.execute(select(PersonRow.id, raw.cast(Text).label("raw")))).all()
-    count = 0
-    for row in rows:
-        if row.raw is None or KEYRING.is_current(row.raw):
-            continue
-        clear = KEYRING.open(row.raw)
-        await session.execute(
-            update(PersonRow).where(PersonRow.id == row.id).values(security_key=clear)
-        )
-        count += 1
-    return count
