@@ -40,6 +40,7 @@ from pyrus_bots.server.delivery.service import DeliveryService
 from pyrus_bots.server.settings import Settings
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.notify import DeliveryListener
+from pyrus_bots.server.store.secrets import configure_secrets_key
 
 log = logging.getLogger("pyrus_bots.server")
 
@@ -71,6 +72,7 @@ def create_app(
 ) -> FastAPI:
     """The ASGI app for these settings. A ``database`` passed in stays open after shutdown."""
     owns_database = database is None
+    configure_secrets_key(settings.secrets_key)  # the key that seals bots' keys at rest
     db = database if database is not None else Database(settings.db, settings=settings)
     state = ApiState(
         settings=settings,

@@ -20,11 +20,12 @@ from pyrus_bots.server.admin.ui_views import (
     task_view,
     timeline,
 )
+from pyrus_bots.server.api.forms import form_visible
 from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import tasks as task_store
 from pyrus_bots.server.tasks import changes as task_changes
 from pyrus_bots.server.workflow import render
-from pyrus_bots.server.workflow.state import Person, TaskState
+from pyrus_bots.server.workflow.state import FormDef, Person, TaskState
 
 router = APIRouter()
 Ctx = Annotated[UIContext, Depends(ui_context)]
@@ -183,7 +184,7 @@ def _new_task_form(
     forms = [
         f
         for f in sorted(ctx.directory.forms.values(), key=lambda f: f.id)
-        if not f.deleted and _may_use_form(viewer.person, f.manager_ids, f.member_ids)
+        if _may_use_form(viewer.person, f)
     ]
     chosen = next((f for f in forms if f.id == form_id), None)
     inputs, skipped = field_inputs(chosen, ctx.directory) if chosen else ([], [])
@@ -210,10 +211,9 @@ def _first_id(people: list[dict[str, Any]]) -> int | None:
     return int(people[0]["id"]) if people else None
 
 
-def _may_use_form(person: Person | None, managers: list[int], members: list[int]) -> bool:
-    if person is None or (not managers and not members):
-        return True
-    return person.id in managers or person.id in members
+def _may_use_form(person: Person | None, form: FormDef) -> bool:
+    """What the API allows (``api.forms.form_visible``); the administrator uses every form."""
+    return not form.deleted and (person is None or form_visible(form, person))
 
 
 @router.post("/tasks/new")
