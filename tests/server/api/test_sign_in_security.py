@@ -23,10 +23,10 @@ from api.harness import (
     StartServer,
     assert_error,
 )
-from pyrus_bots.server.access_log import ACCESS_LOGGER
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.models import PersonRow, TokenRow
-from pyrus_bots.server.store.secrets import EMBEDDED_KEY, configure_secrets_key
+
+ACCESS_LOGGER = "uvicorn.access"
 
 
 def _auth(server: RunningServer, login: str, key: str) -> httpx.Response:
@@ -118,6 +118,8 @@ async def _stored_secrets(database: Database) -> dict[int, Any]:
 
 
 def test_keys_at_rest_people_hashed_bots_sealed(start_server: StartServer) -> None:
+    from pyrus_bots.server.store.secrets import EMBEDDED_KEY, configure_secrets_key
+
     key = Fernet.generate_key().decode()
     try:
         server = start_server(secrets_key=key)
