@@ -90,7 +90,7 @@ async def login(
         return refuse(BOT_LOGIN_REFUSED, 403)
     keys = [account_key(login), address_key(ctx.request)]
     try:
-        await throttle.check(keys)
+        had_failures = await throttle.check(keys)
     except TooManySignIns as exc:
         return _too_many(refuse, exc)
     async with ctx.state.database.session() as db:
@@ -100,7 +100,8 @@ async def login(
     if found is None or not matches:
         await throttle.failed(keys)
         return refuse("Unknown e-mail or wrong password.")
-    await throttle.succeeded(keys[0])
+    if had_failures:
+        await throttle.succeeded(keys[0])
     person = found[0]
     if person.banned or person.fired:
         return refuse("This account is blocked.", 403)

@@ -34,13 +34,14 @@ async def issue_for_login(
     throttled per login and per client address (``sign_in_throttle``)."""
     throttle = throttle_of(request)
     keys = [account_key(login), address_key(request)]
-    await throttle.check(keys)
+    had_failures = await throttle.check(keys)
     async with state.database.session() as session:
         found = await people.find_credentials(session, login)
     if found is None or not digests_match(security_key, found[1]):
         await throttle.failed(keys)
         raise _bad_credentials()
-    await throttle.succeeded(keys[0])
+    if had_failures:
+        await throttle.succeeded(keys[0])
     async with writing(state) as session:
         person = found[0]
         if person.banned or person.fired:

@@ -57,12 +57,14 @@ class SignInThrottle:
             free, s.sign_in_backoff, s.sign_in_backoff_max, s.sign_in_failure_memory
         )
 
-    async def check(self, keys: list[str]) -> None:
-        """Raise :class:`TooManySignIns` while any of ``keys`` is blocked."""
+    async def check(self, keys: list[str]) -> bool:
+        """Raise :class:`TooManySignIns` while any of ``keys`` is blocked; else whether the first
+        key has failures counted (only then does a success need to clear them)."""
         async with self.database.session() as session:
-            wait = await failures_store.blocked_for(session, keys, self.clock.now())
+            wait, counted = await failures_store.failure_state(session, keys, self.clock.now())
         if wait > 0:
             raise TooManySignIns(wait)
+        return keys[0] in counted
 
     async def failed(self, keys: list[str]) -> None:
         now = self.clock.now()

@@ -35,15 +35,20 @@ class Backoff:
         return float(min(self.backoff_max, self.backoff * 2.0 ** min(over - 1, 40)))
 
 
-async def blocked_for(session: AsyncSession, keys: Iterable[str], now: datetime) -> float:
-    """Seconds until every one of ``keys`` may try again (0: none is blocked)."""
-    until = await session.scalar(
-        select(SignInFailureRow.blocked_until)
-        .where(SignInFailureRow.key.in_(list(keys)), SignInFailureRow.blocked_until > now)
-        .order_by(SignInFailureRow.blocked_until.desc())
-        .limit(1)
-    )
-    return 0.0 if until is None else (until - now).total_seconds()
+async def failure_state(
+    session: AsyncSession, keys: Iterable[str], now: datetime
+) -> tuple[float, set[str]]:
+    """Seconds until every one of ``keys`` may try again (0: none is blocked), and which of
+    them have failures counted."""
+    rows = (
+        await session.execute(
+            select(SignInFailureRow.key, SignInFailureRow.blocked_until).where(
+                SignInFailureRow.key.in_(list(keys))
+            )
+        )
+    ).all()
+    waits = [(r.blocked_until - now).total_seconds() for r in rows if r.blocked_until]
+    return max([0.0, *waits]), {r.key for r in rows}
 
 
 async def record_failure(session: AsyncSession, key: str, rule: Backoff, now: datetime) -> float:
