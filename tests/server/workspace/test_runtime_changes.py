@@ -66,3 +66,14 @@ async def test_a_restart_keeps_a_rotated_key_and_a_new_hook_url(
     await _load(database, _write(tmp_path, data))
     stored = await _password_hash(database, 1001)
     assert stored is not None and password_matches(stored, "a-new-file-password")
+
+
+async def test_a_bot_deleted_at_run_time_stays_deleted(database: Database, tmp_path: Path) -> None:
+    path = _write(tmp_path, copy.deepcopy(MINIMAL))
+    await _load(database, path)
+    async with database.session() as s, s.begin():
+        await bots.delete_bot(s, 2001)
+    await _load(database, path)
+    async with database.session() as s:
+        bot = await bots.get_bot(s, 2001)
+    assert bot is not None and bot.fired and not bot.enabled

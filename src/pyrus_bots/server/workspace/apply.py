@@ -188,7 +188,7 @@ async def _apply_bot(load: _Load, path: str, spec: BotSpec) -> None:
     }
     file_values = FileValues(f"bot:{spec.id}", exists=account is not None)
     person_values = await file_values.keep_runtime_changes(
-        load.session, person_values, {"first_name", "external_id"} | _file_key(spec)
+        load.session, person_values, {"first_name", "external_id", "fired"} | _file_key(spec)
     )
     bot_values = await file_values.keep_runtime_changes(
         load.session, _bot_columns(spec), set(BOT_COLUMNS)
