@@ -118,7 +118,7 @@ class Settings:
     sign_in_backoff_max: float = 900.0  # the longest block, in seconds
     sign_in_failure_memory: float = 3600.0  # seconds without a failure that forget the count
     purge_interval: float = 3600.0  # seconds between purges of expired tokens and sessions
-    secrets_key: str | None = None  # Fernet key sealing bots' keys at rest (else embedded)
+    secrets_key: str | None = None  # Fernet key(s) "NEW,OLD" sealing bots' keys (else embedded)
     extra: dict[str, str] = field(default_factory=dict)  # free-form, for extensions
 
     @property

@@ -134,6 +134,13 @@ def test_keys_at_rest_people_hashed_bots_sealed(start_server: StartServer) -> No
             Fernet(EMBEDDED_KEY).decrypt(sealed)
         assert _auth(server, ALICE["email"], ALICE["key"]).status_code == 200
         assert _auth(server, BOT_LOGIN, BOT_KEY).status_code == 200
+        server.stop()
+        # Rotation: "NEW,OLD" reads the old seal and re-seals under the new key at start.
+        new_key = Fernet.generate_key().decode()
+        rotated = start_server(secrets_key=f"{new_key},{key}")
+        resealed = rotated.call(_stored_secrets)[BOT_ID].sealed_key.removeprefix("fernet:")
+        assert Fernet(new_key).decrypt(resealed.encode()).decode() == BOT_KEY
+        assert _auth(rotated, BOT_LOGIN, BOT_KEY).status_code == 200
     finally:
         configure_secrets_key(None)
 

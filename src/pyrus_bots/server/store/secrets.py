@@ -5,8 +5,8 @@ hash is enough). A bot's key signs every webhook (HMAC), so it must be readable:
 with Fernet under the ``secrets_key`` setting. Without that setting an embedded key is used, so a
 default install reads its own database with no configuration; the embedded key is public, so
 only a configured key protects a stolen database (docs/security.md). Values written under the
-embedded key stay readable after a key is configured, and ``store.resealing`` rewrites them
-under the configured one when the server starts.
+embedded key (or an older key listed after the current one) stay readable, and
+``store.resealing`` rewrites them under the current key when the server starts.
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ class _Keyring:
     def __init__(self) -> None:
         self.configure(None)
 
-    def configure(self, key: str | None) -> None:
+    def configure(self, keys: str | None) -> None:
         embedded = Fernet(EMBEDDED_KEY)
-        self.primary = Fernet(key) if key else embedded
-        self.readers = MultiFernet([self.primary, embedded] if key else [embedded])
+        configured = [Fernet(k.strip()) for k in (keys or "").split(",") if k.strip()]
+        self.primary = configured[0] if configured else embedded
+        self.readers = MultiFernet([*configured, embedded])
 
     def seal(self, value: str) -> str:
         return SEALED_PREFIX + self.primary.encrypt(value.encode()).decode()
@@ -64,9 +65,11 @@ class _Keyring:
 KEYRING = _Keyring()
 
 
-def configure_secrets_key(key: str | None) -> None:
-    """Use ``key`` (a Fernet key: 32 url-safe base64 bytes) for sealing; None: the embedded."""
-    KEYRING.configure(key)
+def configure_secrets_key(keys: str | None) -> None:
+    """Seal with the first of ``keys`` (Fernet keys, 32 url-safe base64 bytes each, separated by
+    commas) and read with any of them; None: the embedded key. Listing the old key after a new
+    one rotates: the next start re-seals every bot key under the new one."""
+    KEYRING.configure(keys)
 
 
 class SealedSecret(TypeDecorator[str]):
