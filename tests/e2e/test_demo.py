@@ -78,6 +78,18 @@ def test_the_demo_routes_sample_tasks_and_stops_cleanly() -> None:
         ui = f"http://127.0.0.1:{port}/ui/"
         assert ui in banner
         assert "alice@demo.test" in banner and "alice-demo-key" in banner
+        assert "alice-demo-password" in banner  # people sign in to the UI with a password
+        page = httpx.get(ui + "login")
+        signed_in = httpx.post(
+            ui + "login",
+            data={
+                "csrf": re.search(r'name="csrf" value="([^"]+)"', page.text).group(1),  # type: ignore[union-attr]
+                "login": "alice@demo.test",
+                "password": "alice-demo-password",
+            },
+            cookies=page.cookies,
+        )
+        assert signed_in.status_code == 303, signed_in.text
         state_dir = Path(re.search(r"Logs and database: (\S+)", banner).group(1))  # type: ignore[union-attr]
         bot_ports = [int(p) for p in re.findall(r"http://127\.0\.0\.1:(\d+)/\n", banner)]
         assert len(bot_ports) == 3 and all(_listening(p) for p in bot_ports)

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -25,6 +26,7 @@ def ui_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
         workspace: Path = DEMO_WORKSPACE,
         db_url: str | None = None,
         retry_schedule: tuple[float, ...] = (0.0, 61.0, 122.0),
+        **overrides: Any,
     ) -> LiveServer:
         url = db_url or f"sqlite:///{tmp_path / f'ui-{len(servers)}.db'}"
         asyncio.run(prepare_database(url, workspace))
@@ -36,6 +38,7 @@ def ui_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
             admin_token=admin_token,
             retry_schedule=retry_schedule,
             bot_timeout=2.0,
+            **overrides,
         )
         config = uvicorn.Config(
             create_app(settings), host="127.0.0.1", port=port, log_level="warning"

@@ -102,7 +102,7 @@ def test_catalog_edits_on_postgresql(postgres_url: str, ui_server: Start) -> Non
 def test_only_people_with_the_right_change_catalogs(ui_server: Start) -> None:
     server = ui_server(admin_token="catalog-test-token")
     with server.client() as erin:
-        sign_in(erin, login="erin@demo.test", security_key="erin-demo-key")
+        sign_in(erin, login="erin@demo.test", password="erin-demo-password")
         assert "New catalog" not in erin.get("/ui/catalogs").text
         assert erin.get("/ui/catalogs/4001/edit").status_code == 403
         page = erin.get("/ui/tasks")

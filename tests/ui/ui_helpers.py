@@ -60,7 +60,7 @@ def csrf_of(html: str) -> str:
 
 
 def sign_in(client: httpx.Client, **form: str) -> httpx.Response:
-    """Open the sign-in page, then submit it with ``form`` (login + security_key, or
+    """Open the sign-in page, then submit it with ``form`` (login + password, or
     admin_token)."""
     page = client.get("/ui/login")
     assert page.status_code == 200

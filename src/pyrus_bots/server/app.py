@@ -22,13 +22,16 @@ from starlette.responses import Response
 # The delivery metrics register themselves in the default registry (served on /metrics) on import.
 import pyrus_bots.server.delivery.metrics  # noqa: F401
 from pyrus_bots import __version__
+from pyrus_bots.server.access_log import install_access_log_redaction
 from pyrus_bots.server.admin import deliveries as admin_deliveries
-from pyrus_bots.server.admin import delivery_export
+from pyrus_bots.server.admin import delivery_export, people_passwords
 from pyrus_bots.server.admin import ui as admin_ui
 from pyrus_bots.server.admin.api import router as admin_router
+from pyrus_bots.server.admin.headers import SecurityHeadersMiddleware
 from pyrus_bots.server.api.context import ApiState
 from pyrus_bots.server.api.errors import install_error_handlers
 from pyrus_bots.server.api.middleware import RequestShapeMiddleware
+from pyrus_bots.server.api.purge import PeriodicPurge
 from pyrus_bots.server.api.ratelimit import InMemoryRateLimiter, RateLimiter, SharedRateLimiter
 from pyrus_bots.server.api.responses import PyrusJSONResponse, error_response
 from pyrus_bots.server.api.router import API_PREFIXES, build_files_router, build_v4_router
@@ -37,6 +40,7 @@ from pyrus_bots.server.delivery.service import DeliveryService
 from pyrus_bots.server.settings import Settings
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.notify import DeliveryListener
+from pyrus_bots.server.store.secrets import configure_secrets_key
 
 log = logging.getLogger("pyrus_bots.server")
 
@@ -68,6 +72,7 @@ def create_app(
 ) -> FastAPI:
     """The ASGI app for these settings. A ``database`` passed in stays open after shutdown."""
     owns_database = database is None
+    configure_secrets_key(settings.secrets_key)  # the key that seals bots' keys at rest
     db = database if database is not None else Database(settings.db, settings=settings)
     state = ApiState(
         settings=settings,
@@ -80,6 +85,9 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         delivery = None
         listener = None
+        install_access_log_redaction()  # after the server configured its logging
+        purge = PeriodicPurge(db, settings, clock)
+        purge.start()
         if settings.role in ("all", "worker"):
             delivery = DeliveryService(db, settings, clock)
             await delivery.start()
@@ -89,6 +97,7 @@ def create_app(
         try:
             yield
         finally:
+            await purge.stop()
             if listener is not None:
                 await listener.stop()
             if delivery is not None:
@@ -114,6 +123,7 @@ def create_app(
     app.state.delivery = None
     install_error_handlers(app)
     app.add_middleware(RequestShapeMiddleware, limits=state.limits)
+    app.add_middleware(SecurityHeadersMiddleware)
 
     if settings.role in ("all", "api"):
         v4 = build_v4_router()
@@ -123,6 +133,7 @@ def create_app(
         app.include_router(build_files_router())
         app.include_router(admin_router)
         app.include_router(delivery_export.router)  # before /deliveries/{id} of the log
+        app.include_router(people_passwords.api_router)
         app.include_router(admin_deliveries.router)
         app.include_router(admin_ui.router)
     elif settings.role == "worker":

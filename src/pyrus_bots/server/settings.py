@@ -112,6 +112,14 @@ class Settings:
     pg_pool_recycle: float = 1800.0  # seconds; renew connections before server idle limits
     sqlite_busy_timeout: float = 30.0  # seconds to wait for SQLite's one writer
     ui_session_max_age: int = 12 * 3600  # seconds a web UI sign-in lasts
+    # --- sign-in throttling and secrets at rest (docs/security.md) ---
+    sign_in_account_failures: int = 5  # failed sign-ins of one account before backoff starts
+    sign_in_address_failures: int = 20  # failed sign-ins from one address before backoff starts
+    sign_in_backoff: float = 1.0  # seconds of the first block; each further failure doubles it
+    sign_in_backoff_max: float = 900.0  # the longest block, in seconds
+    sign_in_failure_memory: float = 3600.0  # seconds without a failure that forget the count
+    purge_interval: float = 3600.0  # seconds between purges of expired tokens and sessions
+    secrets_key: str | None = None  # Fernet key(s) "NEW,OLD" sealing bots' keys (else embedded)
     extra: dict[str, str] = field(default_factory=dict)  # free-form, for extensions
 
     @property
@@ -150,6 +158,10 @@ OPTION_FIELDS = frozenset(
 """Settings that ``pyrus-bots serve`` reads as options (which read the environment too)."""
 
 
+TEXT_TUNABLES = frozenset({"secrets_key"})
+"""Tunables read from the environment as text, not numbers."""
+
+
 def tunables() -> list[dataclasses.Field[object]]:
     """The settings without a ``serve`` option: numbers read from ``PYRUS_BOTS_<NAME>``."""
     return [f for f in dataclasses.fields(Settings) if f.name not in OPTION_FIELDS | {"extra"}]
@@ -162,7 +174,10 @@ def with_environment(settings: Settings, environ: Mapping[str, str]) -> Settings
         text = environ.get(ENV_PREFIX + tunable.name.upper())
         if text is None:
             continue
-        kind = int if isinstance(getattr(settings, tunable.name), int) else float
+        current = getattr(settings, tunable.name)
+        kind: type[Any] = str if tunable.name in TEXT_TUNABLES else int
+        if not isinstance(current, int) and kind is int:
+            kind = float
         try:
             changes[tunable.name] = kind(text)
         except ValueError:

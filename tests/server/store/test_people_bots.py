@@ -11,6 +11,7 @@ from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.server.store import bots, people
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.directory import directory_version
+from pyrus_bots.server.store.secrets import security_key_digest
 
 LOGIN = re.compile(r"^bot@[0-9a-f]{20}$")
 
@@ -33,9 +34,11 @@ async def test_people_and_rights_from_the_workspace(seeded: Database) -> None:
 async def test_credentials_for_people_and_bots(seeded: Database) -> None:
     async with seeded.session() as s:
         found = await people.find_credentials(s, " Alice@Full.test ")
-        assert found is not None and found[0].id == 1001 and found[1] == "alice-key"
+        assert found is not None and found[0].id == 1001
+        assert found[1] == security_key_digest("alice-key")
         bot = await people.find_credentials(s, "bot@0123456789abcdef0123")
-        assert bot is not None and bot[0].type == "bot" and bot[1] == "accountant-secret"
+        assert bot is not None and bot[0].type == "bot"
+        assert bot[1] == security_key_digest("accountant-secret")
         assert await people.find_credentials(s, "carol@full.test") is None  # no key: no login
         assert await people.find_credentials(s, "nobody@full.test") is None
 

@@ -12,6 +12,7 @@ from pyrus_bots.server.store import workspace_writes as writes
 from pyrus_bots.server.store.catalogs import get_catalog
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.people import get_person, get_role
+from pyrus_bots.server.store.secrets import security_key_digest as digest
 from pyrus_bots.server.store.workspace_writes import Account, Saved
 
 PERSON = {"organization_id": 7, "type": "user", "email": "dan@full.test", "login": "dan@full.test"}
@@ -45,11 +46,13 @@ async def test_a_new_security_key_revokes_tokens(seeded: Database) -> None:
     now = datetime.now(UTC)
     async with seeded.session() as s, s.begin():
         token = await tokens.issue_token(s, 1001, ttl=600, now=now)
-        assert await writes.save_person(s, 1001, {"security_key": "alice-key"}) is Saved.UNCHANGED
+        assert (
+            await writes.save_person(s, 1001, {"key_hash": digest("alice-key")}) is Saved.UNCHANGED
+        )
     async with seeded.session() as s:
         assert await tokens.resolve_token(s, token, now) == 1001
     async with seeded.session() as s, s.begin():
-        assert await writes.save_person(s, 1001, {"security_key": "rotated"}) is Saved.UPDATED
+        assert await writes.save_person(s, 1001, {"key_hash": digest("rotated")}) is Saved.UPDATED
     async with seeded.session() as s:
         with pytest.raises(PyrusError):
             await tokens.resolve_token(s, token, now)

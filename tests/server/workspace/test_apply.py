@@ -19,6 +19,7 @@ from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.server.store import bots, people, tokens
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.models import Base
+from pyrus_bots.server.store.secrets import security_key_digest
 from pyrus_bots.server.workspace import WorkspaceError, apply_workspace, load_workspace_file
 
 from .samples import MINIMAL, WORKSPACES
@@ -98,7 +99,7 @@ async def test_a_changed_file_updates_in_place(database: Database, tmp_path: Pat
             await tokens.resolve_token(s, token, _now())
         assert error.value.code == "revoked_token"
         found = await people.find_credentials(s, "alice@acme.test")
-        assert found is not None and found[1] == "new-key"
+        assert found is not None and found[1] == security_key_digest("new-key")
 
 
 def _now() -> datetime:

@@ -1,9 +1,10 @@
 """The admin token that guards ``/admin/api`` and ``/ui`` (DESIGN.md 3.3).
 
 With a token configured, a request must present it as ``Authorization: Bearer <token>``, the
-``X-Admin-Token`` header, the ``pyrus_bots_admin`` cookie (set by the UI) or, for the first visit
-from a browser, the ``admin_token`` query parameter. Without a token, only a server that listens
-on loopback alone lets requests through; ``serve`` refuses to listen wider without a token.
+``X-Admin-Token`` header or the ``pyrus_bots_admin`` cookie; never in the query string (a URL
+ends up in access logs, proxies and browser history). Wrong tokens are throttled per client
+address (``api.sign_in_throttle``). Without a token, only a server that listens on loopback alone
+lets requests through; ``serve`` refuses to listen wider without a token.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from urllib.parse import urlsplit
 from fastapi import Request
 
 from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.server.api.sign_in_throttle import address_key, throttle_of
 from pyrus_bots.server.settings import Settings
 
 ADMIN_COOKIE = "pyrus_bots_admin"
 ADMIN_HEADER = "X-Admin-Token"
-ADMIN_QUERY = "admin_token"
 
 
 def presented_token(request: Request) -> str | None:
@@ -31,7 +32,6 @@ def presented_token(request: Request) -> str | None:
     for candidate in (
         request.headers.get(ADMIN_HEADER),
         request.cookies.get(ADMIN_COOKIE),
-        request.query_params.get(ADMIN_QUERY),
     ):
         if candidate:
             return candidate
@@ -102,6 +102,21 @@ async def require_admin(request: Request) -> None:
     """FastAPI dependency: 401 ``authorization_error`` unless the caller may administer; 403
     or 415 for what only a browser on another site sends (:func:`refuse_cross_site`)."""
     settings: Settings = request.app.state.settings
-    if not admin_allowed(settings, presented_token(request)):
+    presented = presented_token(request)
+    if settings.admin_token is not None and presented is not None:
+        await check_admin_token(request, presented)
+    elif not admin_allowed(settings, presented):
         raise PyrusError("authorization_error", "the admin token is missing or wrong", 401)
     refuse_cross_site(request, settings)
+
+
+async def check_admin_token(request: Request, presented: str) -> None:
+    """401 for a wrong admin token, counted against the client address; 429 while the address
+    is blocked (checked before the token, so guesses made while blocked teach nothing)."""
+    settings: Settings = request.app.state.settings
+    throttle = throttle_of(request)
+    keys = [address_key(request)]
+    await throttle.check(keys)
+    if not admin_allowed(settings, presented):
+        await throttle.failed(keys)
+        raise PyrusError("authorization_error", "the admin token is missing or wrong", 401)

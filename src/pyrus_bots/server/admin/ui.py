@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, Response
 
 from pyrus_bots.server.admin import (
+    people_passwords,
     ui_bots,
     ui_catalog_edit,
     ui_deliveries,
@@ -58,6 +59,7 @@ for pages in (
     ui_workspace,
 ):
     router.include_router(pages.router)
+router.include_router(people_passwords.ui_router)
 
 
 @router.get("/{path:path}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
@@ -13,10 +14,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from pyrus_bots.server.admin.auth import admin_allowed, host_is_ours, presented_token
+from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.server.admin.auth import (
+    check_admin_token,
+    host_is_ours,
+    presented_token,
+)
 from pyrus_bots.server.admin.ui_session import UISession, load_session, store_session
 from pyrus_bots.server.admin.ui_views import MANAGE_BOTS_RIGHT, full_name
 from pyrus_bots.server.api.context import ApiState, api_state
+from pyrus_bots.server.store import ui_sessions
 from pyrus_bots.server.workflow.state import Directory, Person
 
 UI_PREFIX = "/ui"
@@ -119,12 +126,19 @@ class UIContext:
     """Built once per request by :func:`ui_context`."""
 
     def __init__(
-        self, request: Request, state: ApiState, session: UISession, directory: Directory
+        self,
+        request: Request,
+        state: ApiState,
+        session: UISession,
+        directory: Directory,
+        token_presented: bool = False,
     ) -> None:
         self.request = request
         self.state = state
         self.session = session
         self.directory = directory
+        self.token_presented = token_presented
+        """A right admin token came in a header or cookie (wrong ones were refused before)."""
         self.viewer = self._resolve_viewer()
         self.zone = viewer_zone(request)
 
@@ -138,13 +152,9 @@ class UIContext:
         settings = self.state.settings
         if self.session.admin and settings.admin_token:
             return Viewer(person=None, admin=True, signed_in=True)
-        if not admin_allowed(settings, presented_token(self.request)):
-            return None
         if settings.admin_token:
-            # The token came with the request (a link with ?admin_token=, a header): keep the
-            # browser signed in so the next pages need not carry it.
-            self.session.sign_in_admin()
-            return Viewer(person=None, admin=True, signed_in=True)
+            # The token came with the request (a header): it must come with every request.
+            return Viewer(person=None, admin=True, signed_in=True) if self.token_presented else None
         if not host_is_ours(self.request, settings):
             return None  # a page on another site reached loopback through DNS rebinding
         return Viewer(person=None, admin=True, signed_in=False)  # loopback only, no token
@@ -162,6 +172,30 @@ class UIContext:
             service.forget_bot_states()
         else:
             self.state.on_deliveries()
+
+    async def sign_in(self, person_id: int | None) -> None:
+        """Start a signed-in session: a person's, or the administrator's (``None``)."""
+        if person_id is None:
+            self.session.sign_in_admin()
+        else:
+            self.session.sign_in_person(person_id)
+        assert self.session.session_id is not None
+        now = self.state.clock.now()
+        async with self.state.database.session() as db, db.begin():
+            await ui_sessions.open_session(
+                db,
+                self.session.session_id,
+                person_id=person_id,
+                admin=person_id is None,
+                expires=now + timedelta(seconds=self.state.settings.ui_session_max_age),
+            )
+
+    async def sign_out(self) -> None:
+        """End the session here and on the server: the cookie, and any copy of it, is dead."""
+        if self.session.session_id is not None:
+            async with self.state.database.session() as db, db.begin():
+                await ui_sessions.close_session(db, self.session.session_id)
+        self.session.sign_out()
 
     def csrf_ok(self, submitted: str | None) -> bool:
         return self.session.csrf_ok(submitted)
@@ -232,9 +266,36 @@ async def ui_context(request: Request) -> UIContext:
     await _refuse_nul(request)
     state = api_state(request)
     session = load_session(request, state.settings)
+    token_presented = await _admin_token_presented(request, state)
     async with state.database.session() as db:
+        if session.signed_in and not (
+            session.session_id is not None
+            and await ui_sessions.session_is_open(
+                db,
+                session.session_id,
+                person_id=session.person_id,
+                admin=session.admin,
+                now=state.clock.now(),
+            )
+        ):
+            session.sign_out()  # signed out elsewhere, expired, or ended by a password reset
         directory = await state.directories.get(db)
-    return UIContext(request, state, session, directory)
+    return UIContext(request, state, session, directory, token_presented)
+
+
+async def _admin_token_presented(request: Request, state: ApiState) -> bool:
+    """Whether a right admin token came in a header or cookie; a wrong one counts as a failed
+    sign-in of the client address (429 while it is blocked)."""
+    presented = presented_token(request)
+    if state.settings.admin_token is None or presented is None:
+        return False
+    try:
+        await check_admin_token(request, presented)
+    except PyrusError as exc:
+        if exc.status == 429:
+            raise
+        return False
+    return True
 
 
 async def submitted_form(request: Request) -> dict[str, list[str]]:

@@ -1,8 +1,10 @@
 """The web UI's sign-in session: an HMAC-signed cookie holding who signed in and a CSRF token.
 
-The cookie carries no secret: only a person id or the admin flag, a random CSRF token and the
-time it was issued. It is signed with a key derived from the admin token when one is set (so
-several API processes accept each other's cookies) and with a random per-process key otherwise.
+The cookie carries a person id or the admin flag, a random CSRF token, the time it was issued
+and, once signed in, a random session id that must also be open on the server
+(``store.ui_sessions``): signing out closes it there, so a copied cookie stops working too.
+It is signed with a key derived from the admin token when one is set (so several API processes
+accept each other's cookies) and with a random per-process key otherwise.
 """
 
 from __future__ import annotations
@@ -33,7 +35,12 @@ class UISession:
     admin: bool = False
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     issued: int = field(default_factory=lambda: int(time.time()))
+    session_id: str | None = None
     dirty: bool = False
+
+    @property
+    def signed_in(self) -> bool:
+        return self.person_id is not None or self.admin
 
     def sign_in_person(self, person_id: int) -> None:
         self._restart(person_id=person_id, admin=False)
@@ -50,6 +57,7 @@ class UISession:
         self.admin = admin
         self.csrf = secrets.token_urlsafe(18)
         self.issued = int(time.time())
+        self.session_id = secrets.token_urlsafe(24) if person_id is not None or admin else None
         self.dirty = True
 
     def csrf_ok(self, submitted: str | None) -> bool:
@@ -74,6 +82,8 @@ def _sign(key: bytes, payload: bytes) -> str:
 def encode_session(key: bytes, session: UISession) -> str:
     data: dict[str, Any] = {"p": session.person_id, "a": session.admin, "c": session.csrf}
     data["t"] = session.issued
+    if session.session_id is not None:
+        data["s"] = session.session_id
     payload = base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=")
     return f"{payload.decode()}.{_sign(key, payload)}"
 
@@ -95,6 +105,7 @@ def decode_session(
             admin=bool(data.get("a")),
             csrf=str(data["c"]),
             issued=int(data["t"]),
+            session_id=str(data["s"]) if data.get("s") is not None else None,
         )
     except (ValueError, KeyError, TypeError):
         return None

@@ -6,7 +6,6 @@ clients switch to after logging in (spec 8.1).
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -16,8 +15,10 @@ from pyrus_bots.protocol.models.account_requests import AuthRequest
 from pyrus_bots.server.api.body import json_body, read_body
 from pyrus_bots.server.api.context import ApiState, api_state, public_base
 from pyrus_bots.server.api.responses import PyrusJSONResponse
+from pyrus_bots.server.api.sign_in_throttle import account_key, address_key, throttle_of
 from pyrus_bots.server.api.transactions import writing
 from pyrus_bots.server.store import people, tokens
+from pyrus_bots.server.store.secrets import digests_match
 
 router = APIRouter(tags=["auth"])
 
@@ -29,14 +30,20 @@ def _bad_credentials() -> PyrusError:
 async def issue_for_login(
     request: Request, state: ApiState, login: str, security_key: str
 ) -> dict[str, Any]:
-    """Check the credentials and answer as Pyrus does: token, API URL, files URL."""
-    async with writing(state) as session:
+    """Check the credentials and answer as Pyrus does: token, API URL, files URL. Failures are
+    throttled per login and per client address (``sign_in_throttle``)."""
+    throttle = throttle_of(request)
+    keys = [account_key(login), address_key(request)]
+    had_failures = await throttle.check(keys)
+    async with state.database.session() as session:
         found = await people.find_credentials(session, login)
-        if found is None:
-            raise _bad_credentials()
-        person, expected = found
-        if not hmac.compare_digest(security_key.encode(), expected.encode()):
-            raise _bad_credentials()
+    if found is None or not digests_match(security_key, found[1]):
+        await throttle.failed(keys)
+        raise _bad_credentials()
+    if had_failures:
+        await throttle.succeeded(keys[0])
+    async with writing(state) as session:
+        person = found[0]
         if person.banned or person.fired:
             raise PyrusError("account_blocked", "the account is blocked")
         token = await tokens.issue_token(

@@ -43,7 +43,9 @@ def validation_error_code(errors: Sequence[Any]) -> str:
 
 async def _on_pyrus_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PyrusError)
-    return pyrus_error_response(exc)
+    response = pyrus_error_response(exc)
+    response.headers.update(getattr(exc, "headers", None) or {})
+    return response
 
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:

@@ -42,10 +42,10 @@ DEMO_BOTS = (
     (2002, "slow-triage", "slow_triage_app"),
     (2003, "flaky-notifier", "flaky_notifier_app"),
 )
-DEMO_LOGINS = (
-    ("alice@demo.test", "alice-demo-key", "may create and change bots"),
-    ("mark@demo.test", "mark-demo-key", "approves purchase requests (step 2)"),
-    ("erin@demo.test", "erin-demo-key", "files requests and tickets"),
+DEMO_LOGINS = (  # e-mail, UI password, API security key, what the person does
+    ("alice@demo.test", "alice-demo-password", "alice-demo-key", "may create and change bots"),
+    ("mark@demo.test", "mark-demo-password", "mark-demo-key", "approves purchase requests"),
+    ("erin@demo.test", "erin-demo-password", "erin-demo-key", "files requests and tickets"),
 )
 SAMPLE_AUTHOR = ("erin@demo.test", "erin-demo-key")
 
@@ -358,9 +358,14 @@ def banner(stack: DemoStack) -> str:
         f"  API      {stack.api_url}   (point SDK bots and the official clients here)",
         "",
         "  The UI needs no sign-in here (the platform listens on loopback only, no admin",
-        "  token). To act as a person, sign in with:",
+        "  token). To act as a person, sign in with e-mail and password (the security key",
+        "  is the person's API secret, for POST /v4/auth):",
+        f"    {'e-mail':<16} {'password':<20} {'security key':<14} ",
     ]
-    lines += [f"    {login:<18} {key:<16} {what}" for login, key, what in DEMO_LOGINS]
+    lines += [
+        f"    {login:<16} {password:<20} {key:<14} {what}"
+        for login, password, key, what in DEMO_LOGINS
+    ]
     lines += ["", "  Bots (SDK, each its own process):"]
     lines += [
         f"    {names[bot_id]:<15} http://{HOST}:{port}/" for bot_id, port in stack.bot_ports.items()

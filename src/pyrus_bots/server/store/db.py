@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from pyrus_bots.server.settings import Settings
+from pyrus_bots.server.store.resealing import reseal_bot_keys
+from pyrus_bots.server.store.secrets import configure_secrets_key
 
 Dialect = Literal["sqlite", "postgresql"]
 
@@ -76,6 +78,8 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False, settings: Settings | None = None) -> None:
         tuning = settings if settings is not None else Settings()
+        if settings is not None:
+            configure_secrets_key(settings.secrets_key)
         self.url = url
         self.dialect: Dialect
         self.dialect, async_url = to_async_url(url)
@@ -152,6 +156,9 @@ class Database:
                         text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY}
                     )
                     await conn.commit()
+        async with self.session() as session, session.begin():
+            # Bots' keys written before sealing, or under another key, are sealed anew.
+            await reseal_bot_keys(session)
 
     def _upgrade_head(self, connection: Connection) -> None:
         if self.dialect == "sqlite":

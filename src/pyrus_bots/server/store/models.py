@@ -33,6 +33,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from pyrus_bots.server.store.secrets import SealedSecret
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -97,8 +99,13 @@ class PersonRow(Base):
     phone: Mapped[str | None] = mapped_column(String(100))
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
     fired: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Kept in clear: a bot's key signs webhooks (HMAC), so it cannot be hashed.
-    security_key: Mapped[str | None] = mapped_column(String(500))
+    # A bot's key signs webhooks (HMAC), so it is sealed, not hashed (``store.secrets``); a
+    # person's key is kept as its SHA-256 only (``key_hash``).
+    security_key: Mapped[str | None] = mapped_column("sealed_key", SealedSecret())
+    key_hash: Mapped[str | None] = mapped_column(String(64))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # Emptied by migration 0008; kept so the schema and the models stay one.
+    legacy_security_key: Mapped[str | None] = mapped_column("security_key", String(500))
     external_id: Mapped[str | None] = mapped_column(String(200))
 
 
@@ -395,3 +402,34 @@ class AnnouncementCommentRow(Base):
     author_id: Mapped[int] = mapped_column(BigInteger)
     create_date: Mapped[datetime] = mapped_column(UTCDateTime())
     body: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+
+
+class UISessionRow(Base):
+    """A signed-in web UI session (the cookie holds its id; only the id's SHA-256 is kept)."""
+
+    __tablename__ = "ui_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SignInFailureRow(Base):
+    """Failed sign-ins of one account or one client address, for throttling."""
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure: Mapped[datetime] = mapped_column(UTCDateTime())
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WorkspaceAppliedRow(Base):
+    """The digest of each value a workspace file last wrote (``workspace.apply``)."""
+
+    __tablename__ = "workspace_applied"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(200))

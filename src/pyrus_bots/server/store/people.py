@@ -23,6 +23,7 @@ from pyrus_bots.server.store.models import (
     RoleRow,
 )
 from pyrus_bots.server.store.person_details import details_of
+from pyrus_bots.server.store.secrets import security_key_digest
 from pyrus_bots.server.workflow.state import Person, Role
 
 
@@ -134,14 +135,39 @@ async def list_people(
 
 
 async def find_credentials(session: AsyncSession, login: str) -> tuple[Person, str] | None:
-    """``(person, security_key)`` for a login (a user's e-mail or a bot's login), if it has a key.
+    """``(person, key digest)`` for a login (a user's e-mail or a bot's login), if it has a key.
 
-    The caller compares keys in constant time and checks ``banned``/``fired``.
+    The digest is what ``secrets.security_key_digest`` makes of the key: the caller compares it
+    with ``secrets.digests_match`` (constant time) and checks ``banned``/``fired``.
     """
     row = await session.scalar(select(PersonRow).where(PersonRow.login == login.strip().lower()))
-    if row is None or not row.security_key:
+    if row is None:
         return None
-    return _person(row, (await _rights_of(session, [row.id]))[row.id]), row.security_key
+    if row.type == "bot":
+        digest = security_key_digest(row.security_key) if row.security_key else None
+    else:
+        digest = row.key_hash
+    if not digest:
+        return None
+    return _person(row, (await _rights_of(session, [row.id]))[row.id]), digest
+
+
+async def find_password_hash(session: AsyncSession, login: str) -> tuple[Person, str] | None:
+    """``(person, argon2 hash)`` of a user with a password, by e-mail; None otherwise."""
+    row = await session.scalar(select(PersonRow).where(PersonRow.login == login.strip().lower()))
+    if row is None or row.type == "bot" or not row.password_hash:
+        return None
+    return _person(row, (await _rights_of(session, [row.id]))[row.id]), row.password_hash
+
+
+async def set_password_hash(session: AsyncSession, person_id: int, password_hash: str) -> bool:
+    """Give a user a new password (already hashed); False when there is no such user."""
+    result = await session.execute(
+        update(PersonRow)
+        .where(PersonRow.id == person_id, PersonRow.type != "bot")
+        .values(password_hash=password_hash)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def create_person(
@@ -179,7 +205,7 @@ async def create_person(
             phone=phone,
             banned=False,
             fired=False,
-            security_key=security_key,
+            key_hash=security_key_digest(security_key) if security_key else None,
             external_id=external_id,
         )
     )
@@ -221,6 +247,9 @@ async def update_person(
     if row is None:
         return None
     values = dict(changes)
+    if "security_key" in values and row.type != "bot":
+        key = values.pop("security_key")
+        values["key_hash"] = security_key_digest(str(key)) if key else None
     if "email" in values and row.type != "bot":
         email = str(values["email"]).strip()
         values["email"] = email

@@ -86,10 +86,11 @@ async def _save_row(
 async def save_person(session: AsyncSession, person_id: int, wanted: Mapping[str, Any]) -> Saved:
     """Create the person or bring the columns in ``wanted`` to their values.
 
-    A changed ``security_key`` revokes the person's tokens, as Pyrus does on a key change.
+    A changed security key (``key_hash``) revokes the person's tokens, as Pyrus does on a key
+    change.
     """
     row = await session.get(PersonRow, person_id)
-    if row is not None and wanted.get("security_key", row.security_key) != row.security_key:
+    if row is not None and wanted.get("key_hash", row.key_hash) != row.key_hash:
         await revoke_tokens(session, person_id)
     return await _save_row(session, PersonRow, person_id, row, wanted)
 
@@ -119,7 +120,7 @@ async def save_bot(
         return None
     if not (_differs(person, person_values) or _differs(bot, bot_values)):
         return Saved.UNCHANGED
-    if person.security_key != person_values["security_key"]:
+    if person_values.get("security_key", person.security_key) != person.security_key:
         await revoke_tokens(session, person_id)
     _assign(person, person_values)
     _assign(bot, bot_values)

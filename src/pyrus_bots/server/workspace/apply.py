@@ -1,7 +1,9 @@
 """Applying a checked workspace to the database, idempotently, through the store.
 
 Ids from the file are kept, rows are upserted, generated bot logins and keys are made once and
-kept on later loads, and a second load of the same file changes nothing. Objects in the database
+kept on later loads, and a second load of the same file changes nothing. A field of a person or
+bot changed at run time (API, UI) since the previous load is kept unless the file changed it too
+(``runtime_changes``). Objects in the database
 that the file does not mention (bots created through the API, catalog items added by sync) are
 left alone. A file that contradicts the database (an e-mail owned by another id, a person id
 that is a bot) raises ``WorkspaceError``.
@@ -24,6 +26,7 @@ from pyrus_bots.server.store.bots import (
 from pyrus_bots.server.store.counters import bump_directory_version, hold_lock
 from pyrus_bots.server.store.forms import save_form
 from pyrus_bots.server.store.people import get_role, save_organization, set_rights, set_role_members
+from pyrus_bots.server.store.secrets import security_key_digest
 from pyrus_bots.server.store.workspace_writes import (
     Saved,
     get_account,
@@ -38,6 +41,7 @@ from pyrus_bots.server.workspace.errors import WorkspaceError
 from pyrus_bots.server.workspace.lists import apply_list
 from pyrus_bots.server.workspace.read import Workspace
 from pyrus_bots.server.workspace.references import MAX_BOTS
+from pyrus_bots.server.workspace.runtime_changes import FileValues
 from pyrus_bots.server.workspace.schema import BotSpec, CatalogSpec, PersonSpec, RoleSpec
 
 WORKSPACE_LOCK = "workspace"
@@ -126,8 +130,18 @@ async def _apply_person(load: _Load, path: str, spec: PersonSpec) -> None:
     account = await get_account(load.session, spec.id)
     if account is not None and account.type != "user":
         raise load.refuse(f"{path}.id", f"{spec.id} is a bot in the database, not a person")
-    wanted = _person_columns(spec, load.organization_id, login)
+    file_values = FileValues(f"person:{spec.id}", exists=account is not None)
+    wanted = await file_values.keep_runtime_changes(
+        load.session,
+        _person_columns(spec, load.organization_id, login),
+        {"key_hash", "email", "first_name", "last_name", "banned", "fired"},
+    )
+    if spec.password is not None:
+        password_hash = await file_values.password_hash(load.session, spec.password)
+        if password_hash is not None:
+            wanted["password_hash"] = password_hash
     load.changes.saved(f"person {spec.id}", await save_person(load.session, spec.id, wanted))
+    await file_values.remember(load.session)
     if await rights_of(load.session, spec.id) != set(spec.rights):
         await set_rights(load.session, spec.id, spec.rights)
         load.changes.note(f"rights of person {spec.id}")
@@ -150,7 +164,7 @@ def _person_columns(spec: PersonSpec, organization_id: int, login: str) -> dict[
         "external_id": spec.external_id,
     }
     if spec.security_key is not None:
-        wanted["security_key"] = spec.security_key
+        wanted["key_hash"] = security_key_digest(spec.security_key)
     return wanted
 
 
@@ -176,10 +190,35 @@ async def _apply_bot(load: _Load, path: str, spec: BotSpec) -> None:
         "banned": False,
         "fired": False,
     }
-    saved = await save_bot(load.session, spec.id, person_values, _bot_columns(spec))
+    file_values = FileValues(f"bot:{spec.id}", exists=account is not None)
+    person_values = await file_values.keep_runtime_changes(
+        load.session, person_values, {"first_name", "external_id", "fired"} | _file_key(spec)
+    )
+    bot_values = await file_values.keep_runtime_changes(
+        load.session, _bot_columns(spec), set(BOT_COLUMNS)
+    )
+    saved = await save_bot(load.session, spec.id, person_values, bot_values)
     if saved is None:
         raise load.refuse(f"{path}.id", f"{spec.id} has no bot settings row")
     load.changes.saved(f"bot {spec.id}", saved)
+    await file_values.remember(load.session)
+
+
+def _file_key(spec: BotSpec) -> set[str]:
+    """A key the file gives is tracked; a generated one is the database's alone."""
+    return {"security_key"} if spec.security_key is not None else set()
+
+
+BOT_COLUMNS = (
+    "name",
+    "hook_url",
+    "settings",
+    "enabled",
+    "send_only_last_comment",
+    "description",
+    "locale",
+    "time_zone_offset",
+)
 
 
 def _bot_columns(spec: BotSpec) -> dict[str, Any]:

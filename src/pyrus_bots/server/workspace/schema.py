@@ -86,6 +86,7 @@ class PersonSpec(_Spec):
     first_name: str = ""
     last_name: str = ""
     security_key: str | None = None
+    password: str | None = None  # web UI sign-in; stored as an argon2id hash
     rights: list[RightName] = []
     position: str | None = None
     department_name: str | None = None
