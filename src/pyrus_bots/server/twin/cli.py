@@ -59,6 +59,12 @@ def pull(
     auth_url: Annotated[
         str | None, typer.Option(help="Where to authenticate (default: <api-url>auth).")
     ] = None,
+    with_tasks: Annotated[
+        int,
+        typer.Option(
+            min=0, metavar="N", help="Also bring the latest N tasks of each form, with comments."
+        ),
+    ] = 0,
 ) -> None:
     """Read forms, catalogs, people, roles and bots through API v4 and write a workspace file
     that `pyrus-bots serve` loads, ids kept. Local security keys go to <output>.keys.yaml.
@@ -78,6 +84,7 @@ def pull(
         evidence_tasks=evidence_tasks,
         hook_urls=_hooks(hook_url or []),
         checkpoint=output.with_name(output.stem + ".pull"),
+        with_tasks=with_tasks,
     )
     client = PyrusClient(
         login=login, security_key=security_key, api_url=base, auth_url=auth_url or base + "auth"
@@ -121,7 +128,8 @@ def pull(
     ws = result.workspace
     typer.echo(
         f"Wrote {output}: {len(ws['forms'])} forms, {len(ws['catalogs'])} catalogs, "
-        f"{len(ws['people'])} people, {len(ws['roles'])} roles, {len(ws['bots'])} bots."
+        f"{len(ws['people'])} people, {len(ws['roles'])} roles, {len(ws['bots'])} bots"
+        + (f", {len(ws['tasks'])} tasks." if "tasks" in ws else ".")
     )
     typer.echo(f"Local security keys: {keys_file}")
 

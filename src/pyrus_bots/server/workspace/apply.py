@@ -38,6 +38,7 @@ from pyrus_bots.server.workspace.errors import WorkspaceError
 from pyrus_bots.server.workspace.read import Workspace
 from pyrus_bots.server.workspace.references import MAX_BOTS
 from pyrus_bots.server.workspace.schema import BotSpec, CatalogSpec, PersonSpec, RoleSpec
+from pyrus_bots.server.workspace.tasks import apply_tasks
 
 WORKSPACE_LOCK = "workspace"
 
@@ -105,7 +106,10 @@ async def apply_workspace(session: AsyncSession, workspace: Workspace) -> Change
     for form in workspace.forms:
         if await save_form(session, org.id, form):
             load.changes.note(f"form {form.id}")
-    if load.changes:
+    directory_changed = bool(load.changes)
+    for line in await apply_tasks(session, spec, workspace.source):
+        load.changes.note(line)
+    if directory_changed:
         await bump_directory_version(session)
     return load.changes
 

@@ -7,7 +7,7 @@ unique ids, limits) are in ``checks``. Unknown keys are refused so that typos sh
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -171,3 +171,5 @@ class WorkspaceSpec(_Spec):
     roles: list[RoleSpec] = []
     catalogs: list[CatalogSpec] = []
     forms: list[FormSpec] = []
+    tasks: list[dict[str, Any]] = []
+    """Tasks as ``GET /v4/tasks/{id}`` shows them (checked by ``workspace.tasks``)."""
