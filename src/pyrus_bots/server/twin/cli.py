@@ -66,9 +66,10 @@ def pull(
         ),
     ] = 0,
 ) -> None:
-    """Read forms, catalogs, people, roles and bots through API v4 and write a workspace file
-    that `pyrus-bots serve` loads, ids kept. Local security keys go to <output>.keys.yaml.
-    An interrupted pull resumes from <output>.pull/ when run again."""
+    """Read forms, catalogs, people, roles and bots (and with --with-tasks the latest tasks)
+    through API v4 and write a workspace file that `pyrus-bots serve` loads, ids kept. Local
+    security keys go to <output>.keys.yaml. An interrupted pull resumes from <output>.pull/
+    when run again."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
