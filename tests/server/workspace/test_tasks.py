@@ -14,6 +14,7 @@ import yaml
 from pyrus_bots.server.store.comments import add_comments, get_comments
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.directory import load_directory
+from pyrus_bots.server.store.files import save_file
 from pyrus_bots.server.store.task_writes import reserve_task_id
 from pyrus_bots.server.store.tasks import get_task
 from pyrus_bots.server.workflow.render import render_task
@@ -74,9 +75,11 @@ def a_task() -> dict[str, Any]:
     }
 
 
-def write(tmp_path: Path, *tasks: dict[str, Any]) -> Path:
+def write(tmp_path: Path, *tasks: dict[str, Any], files: Any = ()) -> Path:
     data = copy.deepcopy(MINIMAL)
     data["tasks"] = list(tasks)
+    if files:
+        data["files"] = list(files)
     path = tmp_path / "acme.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
@@ -160,7 +163,14 @@ def test_task_problems_name_the_place(tmp_path: Path) -> None:
     def with_files(data: dict[str, Any]) -> None:
         data["tasks"] = [{**a_task(), "attachments": [{"id": 1, "name": "a.pdf"}]}]
 
-    assert "tasks[0].attachments: files are not imported" in problem(tmp_path, with_files)
+    message = problem(tmp_path, with_files)
+    assert "tasks[0].attachments[0]: file 1 is not in the workspace's files" in message
+
+    def missing_content(data: dict[str, Any]) -> None:
+        data["files"] = [{"id": 1, "name": "a.pdf", "path": "nowhere/1"}]
+
+    message = problem(tmp_path, missing_content)
+    assert "files[0].path: no file 'nowhere/1' next to the workspace" in message
 
     def unknown_item(data: dict[str, Any]) -> None:
         task = a_task()
@@ -170,3 +180,19 @@ def test_task_problems_name_the_place(tmp_path: Path) -> None:
     message = problem(tmp_path, unknown_item)
     assert "tasks[0].fields[3].value: no item 'CC9' in catalog 4001" in message
     assert "tasks[2].id: duplicate task id 500 (already used at tasks[1].id)" in message
+
+
+async def test_files_load_under_their_ids(database: Database, tmp_path: Path) -> None:
+    (tmp_path / "acme.files").mkdir()
+    (tmp_path / "acme.files" / "70").write_bytes(b"%PDF quote")
+    task = a_task()
+    task["comments"][0]["attachments"] = [{"id": 70, "name": "Quote.pdf", "size": 10}]
+    task["attachments"] = [{"id": 70, "name": "Quote.pdf"}]
+    path = write(tmp_path, task, files=[{"id": 70, "name": "Quote.pdf", "path": "acme.files/70"}])
+    assert "file 70 created" in await apply_file(database, path)
+    shown = await rendered(database, 500)
+    assert shown["attachments"][0]["name"] == "Quote.pdf" and shown["attachments"][0]["size"] == 10
+    assert shown["comments"][0]["attachments"][0]["id"] == 70
+    assert await apply_file(database, path) == []
+    async with database.session() as s, s.begin():
+        assert (await save_file(s, "next.txt", b"x", 1001)).id == 71

@@ -14,16 +14,25 @@ from typing import cast
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pyrus_bots.server.store.counters import bump_directory_version
 from pyrus_bots.server.store.dialects import dialect_name
-from pyrus_bots.server.store.models import CommentRow, TaskIdSequence, TaskRow
+from pyrus_bots.server.store.models import CommentRow, FileRow, TaskIdSequence, TaskRow
 from pyrus_bots.server.store.task_writes import insert_task, lock_tasks, save_locked_tasks
-from pyrus_bots.server.workflow.state import Comment, TaskState
+from pyrus_bots.server.workflow.state import Comment, FileRef, TaskState
 
-__all__ = ["StoredTask", "advance_id_counters", "insert_tasks", "replace_task", "stored_tasks"]
+__all__ = [
+    "StoredTask",
+    "advance_id_counters",
+    "insert_file_with_id",
+    "insert_tasks",
+    "replace_task",
+    "stored_tasks",
+]
 
 _tasks = cast(Table, TaskRow.__table__)
 _comments = cast(Table, CommentRow.__table__)
 _task_ids = cast(Table, TaskIdSequence.__table__)
+_files = cast(Table, FileRow.__table__)
 
 
 @dataclass(slots=True, frozen=True)
@@ -95,11 +104,12 @@ async def replace_task(
 
 
 async def advance_id_counters(session: AsyncSession) -> None:
-    """Move the task and comment id counters past the largest stored ids (never back)."""
+    """Move the task, comment and file id counters past the largest stored ids (never back)."""
     top_task = (await session.execute(select(func.max(_tasks.c.id)))).scalar_one_or_none()
     top_comment = (await session.execute(select(func.max(_comments.c.id)))).scalar_one_or_none()
+    top_file = (await session.execute(select(func.max(_files.c.id)))).scalar_one_or_none()
     if dialect_name(session) == "postgresql":
-        for table, top in ((_task_ids, top_task), (_comments, top_comment)):
+        for table, top in ((_task_ids, top_task), (_comments, top_comment), (_files, top_file)):
             if top is None:
                 continue
             # setval(..., is_called=true): the next nextval() gives top + 1, or more
@@ -112,7 +122,7 @@ async def advance_id_counters(session: AsyncSession) -> None:
                 {"table": table.name, "top": int(top)},
             )
         return
-    # SQLite: comments take the largest id plus one by themselves; task ids come from the
+    # SQLite: comments and files take the largest id plus one by themselves; task ids come from the
     # AUTOINCREMENT counter of ``task_id_sequence`` kept in ``sqlite_sequence``.
     if top_task is None:
         return
@@ -126,3 +136,28 @@ async def advance_id_counters(session: AsyncSession) -> None:
             text("INSERT INTO sqlite_sequence (name, seq) VALUES (:name, :top)"),
             {"top": int(top_task), "name": name},
         )
+
+
+async def insert_file_with_id(
+    session: AsyncSession, file: FileRef, content: bytes, created_at: datetime
+) -> bool:
+    """Store a file under its own id unless a file has that id already (files never change);
+    whether it was written."""
+    if (await session.execute(select(_files.c.id).where(_files.c.id == file.id))).first():
+        return False
+    await session.execute(
+        insert(_files).values(
+            id=file.id,
+            guid=file.guid,
+            name=file.name,
+            size=file.size,
+            md5=file.md5,
+            content=content,
+            created_by=None,
+            created_at=created_at,
+            version=file.version,
+            root_id=file.root_id,
+        )
+    )
+    await bump_directory_version(session)
+    return True

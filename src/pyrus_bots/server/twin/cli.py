@@ -65,6 +65,9 @@ def pull(
             min=0, metavar="N", help="Also bring the latest N tasks of each form, with comments."
         ),
     ] = 0,
+    with_files: Annotated[
+        bool, typer.Option(help="With --with-tasks: also the tasks' files, into <output>.files/.")
+    ] = False,
 ) -> None:
     """Read forms, catalogs, people, roles and bots (and with --with-tasks the latest tasks)
     through API v4 and write a workspace file that `pyrus-bots serve` loads, ids kept. Local
@@ -86,6 +89,7 @@ def pull(
         hook_urls=_hooks(hook_url or []),
         checkpoint=output.with_name(output.stem + ".pull"),
         with_tasks=with_tasks,
+        files_dir=output.with_name(output.stem + ".files") if with_files else None,
     )
     client = PyrusClient(
         login=login, security_key=security_key, api_url=base, auth_url=auth_url or base + "auth"

@@ -34,7 +34,7 @@ from pyrus_bots.server.twin.convert import (
     person_spec,
     role_spec,
 )
-from pyrus_bots.server.twin.tasks import add_tasks
+from pyrus_bots.server.twin.tasks import add_tasks, files_of
 
 __all__ = ["DEFAULT_EVIDENCE_TASKS", "PullError", "PullOptions", "PullResult", "pull_workspace"]
 
@@ -66,6 +66,8 @@ class PullOptions:
     """Where answers are kept until the pull completes (resuming reads them back)."""
     with_tasks: int = 0
     """Also bring the latest this many tasks of each form, with their comments."""
+    files_dir: Path | None = None
+    """Also bring the pulled tasks' files, into this directory (beside the workspace file)."""
 
 
 @dataclass(slots=True)
@@ -204,7 +206,10 @@ def pull_workspace(
     )
     result.warnings[:0] = warnings
     if options.with_tasks > 0:
-        add_tasks(result.workspace, result.warnings, pulled_tasks)
+        files = None
+        if options.files_dir is not None:
+            files = _download_files(client, pulled_tasks, options.files_dir, report)
+        add_tasks(result.workspace, result.warnings, pulled_tasks, files)
     saved.done()
     return result
 
@@ -250,6 +255,31 @@ def _full_task(
         partial(client.get_task, int(task.id or 0)),
     )
     return full
+
+
+def _download_files(
+    client: PyrusClient, tasks: Sequence[Task], directory: Path, report: Progress
+) -> list[dict[str, Any]]:
+    """Download the files the tasks hold into ``directory`` (one file per id; a file already
+    there is not downloaded again, so an interrupted pull resumes); their workspace entries."""
+    directory.mkdir(parents=True, exist_ok=True)
+    wanted: dict[int, tuple[str, int | None]] = {}
+    for task in tasks:
+        for file_id, name in files_of(task).items():
+            wanted.setdefault(file_id, (name, task.id))
+    entries = []
+    for done, (file_id, (name, task_id)) in enumerate(sorted(wanted.items())):
+        report("files", done, len(wanted))
+        path = directory / str(file_id)
+        if not path.is_file():
+            with _calling("GET files/download", f"file {file_id} {name!r} of task {task_id}"):
+                content = client.download_file(file_id)
+            partial_path = path.with_suffix(".part")
+            partial_path.write_bytes(content)
+            partial_path.replace(path)
+        entries.append({"id": file_id, "name": name, "path": f"{directory.name}/{file_id}"})
+    report("files", len(wanted), len(wanted))
+    return entries
 
 
 def _assemble(

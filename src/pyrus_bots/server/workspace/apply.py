@@ -35,6 +35,7 @@ from pyrus_bots.server.store.workspace_writes import (
     save_role_row,
 )
 from pyrus_bots.server.workspace.errors import WorkspaceError
+from pyrus_bots.server.workspace.files import apply_files
 from pyrus_bots.server.workspace.read import Workspace
 from pyrus_bots.server.workspace.references import MAX_BOTS
 from pyrus_bots.server.workspace.schema import BotSpec, CatalogSpec, PersonSpec, RoleSpec
@@ -107,6 +108,8 @@ async def apply_workspace(session: AsyncSession, workspace: Workspace) -> Change
         if await save_form(session, org.id, form):
             load.changes.note(f"form {form.id}")
     directory_changed = bool(load.changes)
+    for line in await apply_files(session, spec, workspace.source):
+        load.changes.note(line)
     for line in await apply_tasks(session, spec, workspace.source):
         load.changes.note(line)
     if directory_changed:

@@ -164,6 +164,15 @@ class FormSpec(_Spec):
     members: list[PersonRef] = []
 
 
+class FileSpec(_Spec):
+    id: Id
+    name: str
+    path: str
+    """The file's content, relative to the workspace file."""
+    version: Annotated[int, Field(ge=1)] = 1
+    root_id: int | None = None
+
+
 class WorkspaceSpec(_Spec):
     organization: OrganizationSpec
     people: list[PersonSpec] = []
@@ -171,5 +180,6 @@ class WorkspaceSpec(_Spec):
     roles: list[RoleSpec] = []
     catalogs: list[CatalogSpec] = []
     forms: list[FormSpec] = []
+    files: list[FileSpec] = []
     tasks: list[dict[str, Any]] = []
     """Tasks as ``GET /v4/tasks/{id}`` shows them (checked by ``workspace.tasks``)."""

@@ -4,8 +4,8 @@
 The inverse of ``workflow.render``: person objects become ids, field values their stored form
 (``workflow.values``; catalog items are matched by their first column, as the workspace matches
 catalog items, since item ids differ between organisations), each step's entry time is worked
-back from ``steps[].elapsed_time``. Files are not imported: a task or comment that holds
-attachments or file values is refused (the pull leaves them out).
+back from ``steps[].elapsed_time``. Files (attachments, file field values) are referred to by
+id and must be in the directory (the workspace's ``files``).
 
 Every problem raises :class:`TaskImportError` with the path inside the task.
 """
@@ -99,8 +99,6 @@ class _Import:
         task_id = raw.get("id")
         if not isinstance(task_id, int) or task_id <= 0:
             raise TaskImportError("id", "a task needs a positive id")
-        if raw.get("attachments"):
-            raise TaskImportError("attachments", "files are not imported")
         form_id = raw.get("form_id")
         if form_id is not None:
             self.form = self.directory.forms.get(form_id)
@@ -159,6 +157,7 @@ class _Import:
             list_ids=list(raw.get("list_ids", [])),
             parent_task_id=raw.get("parent_task_id"),
             linked_task_ids=list(raw.get("linked_task_ids", [])),
+            attachment_ids=self.files(raw.get("attachments", []), "attachments"),
         )
         if state.text is not None and self.form is not None and state.text == self.form.name:
             state.text = None  # the renderer shows the form's name for a task without text
@@ -193,6 +192,17 @@ class _Import:
             end = end - timedelta(milliseconds=spent) - _ROUNDING
             times.append(end)
         return times[::-1]
+
+    def files(self, files: list[Any], path: str) -> list[int]:
+        ids = []
+        for n, file in enumerate(files):
+            file_id = file.get("id") if isinstance(file, Mapping) else None
+            if file_id not in self.directory.files_by_id:
+                raise TaskImportError(
+                    f"{path}[{n}]", f"file {file_id!r} is not in the workspace's files"
+                )
+            ids.append(int(file_id))
+        return ids
 
     # --- field values ------------------------------------------------------------------------
 
@@ -229,7 +239,7 @@ class _Import:
         if value is None:
             return None
         if fdef.type == "file":
-            raise TaskImportError(f"{path}.value", "files are not imported")
+            return self.files(value if isinstance(value, list) else [], f"{path}.value") or None
         if fdef.type == "title":
             return store_title(fdef, {"checkmark": value.get("checkmark")})
         if fdef.type == "table":
@@ -261,9 +271,7 @@ class _Import:
         comment_id = raw.get("id")
         if not isinstance(comment_id, int) or comment_id <= 0:
             raise TaskImportError(f"{path}.id", "a comment needs a positive id")
-        if raw.get("attachments"):
-            raise TaskImportError(f"{path}.attachments", "files are not imported")
-        special = {"id", "create_date", "author", "reassigned_to", "field_updates"}
+        special = {"id", "create_date", "author", "reassigned_to", "field_updates", "attachments"}
         special.update(_PERSON_LIST_KEYS, _APPROVAL_LIST_KEYS)
         body = {k: v for k, v in raw.items() if k not in special and v not in ([], None)}
         if "reassigned_to" in raw:
@@ -283,6 +291,8 @@ class _Import:
                     ]
                     for s, entries in enumerate(raw[key])
                 ]
+        if raw.get("attachments"):
+            body["attachments"] = self.files(raw["attachments"], f"{path}.attachments")
         if raw.get("field_updates") and self.form is not None:
             body["field_updates"] = [
                 self.field_update(update, f"{path}.field_updates[{n}]")

@@ -36,6 +36,7 @@ from pyrus_bots.server.workflow.state import (
     Role,
 )
 from pyrus_bots.server.workspace.errors import Problems, WorkspaceError
+from pyrus_bots.server.workspace.files import file_refs
 from pyrus_bots.server.workspace.schema import WorkspaceSpec
 from pyrus_bots.server.workspace.task_import import ImportedTask, TaskImportError, import_task
 
@@ -49,6 +50,7 @@ def _file_directory(
     stored ids are only known when loading, and tasks name items by their first column)."""
     people = {p.id: Person(p.id, p.email) for p in spec.people}
     people.update({b.id: Person(b.id, b.login or f"bot-{b.id}", type="bot") for b in spec.bots})
+    files = file_refs(spec)
     return Directory(
         organization_id=spec.organization.id,
         organization_name=spec.organization.name,
@@ -64,6 +66,7 @@ def _file_directory(
             )
             for c in spec.catalogs
         },
+        files_by_id=files,
     )
 
 
@@ -99,7 +102,7 @@ async def apply_tasks(session: AsyncSession, spec: WorkspaceSpec, source: str) -
     """Write the file's tasks (see the module's rules); one line per task written or kept."""
     if not spec.tasks:
         return []
-    directory = await load_directory(session, spec.organization.id, include_files=False)
+    directory = await load_directory(session, spec.organization.id, include_files=bool(spec.files))
     problems = Problems()
     imported = _import_all(directory, spec, problems)
     if problems:
