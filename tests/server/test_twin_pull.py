@@ -191,3 +191,37 @@ def test_tasks_come_with_their_comments_and_resume(server: RunningServer, tmp_pa
     path = tmp_path / "twin.yaml"
     write_workspace(path, result.workspace, server.base_url)
     assert [t["id"] for t in load_workspace_file(path).spec.tasks] == [task["id"]]
+
+
+def test_files_come_with_the_tasks_and_resume(server: RunningServer, tmp_path: Path) -> None:
+    alice = person_client(server, ALICE)
+    uploaded = alice.post("/v4/files/upload", files={"file": ("Quote.pdf", b"%PDF quote")})
+    assert uploaded.status_code == 200, uploaded.text
+    task = new_form_task(alice, attachments=[uploaded.json()["guid"]])
+    files_dir = tmp_path / "twin.files"
+    options = PullOptions(with_tasks=5, files_dir=files_dir, checkpoint=tmp_path / "twin.pull")
+    first = Recording(fail_path="/services/attachment")
+    with client(server, transport=first) as api, pytest.raises(PullError) as failed:
+        pull_workspace(api, options)
+    file_id = task["attachments"][0]["id"]
+    assert str(failed.value).startswith(
+        f"GET files/download (file {file_id} 'Quote.pdf' of task {task['id']}) failed: "
+    )
+
+    with client(server) as api:
+        result = pull_workspace(api, options)
+    assert result.workspace["files"] == [
+        {"id": file_id, "name": "Quote.pdf", "path": f"twin.files/{file_id}"}
+    ]
+    assert (files_dir / str(file_id)).read_bytes() == b"%PDF quote"
+    (pulled,) = result.workspace["tasks"]
+    assert pulled["attachments"][0]["id"] == file_id
+    path = tmp_path / "twin.yaml"
+    write_workspace(path, result.workspace, server.base_url)
+    assert [f.id for f in load_workspace_file(path).spec.files] == [file_id]
+
+    # without --with-files the files are left out, and the warning says so
+    with client(server) as api:
+        bare = pull_workspace(api, PullOptions(with_tasks=5))
+    assert "attachments" not in bare.workspace["tasks"][0] and "files" not in bare.workspace
+    assert any(f"left out of task(s) {task['id']}" in w for w in bare.warnings)
