@@ -225,3 +225,9 @@ def test_files_come_with_the_tasks_and_resume(server: RunningServer, tmp_path: P
         bare = pull_workspace(api, PullOptions(with_tasks=5))
     assert "attachments" not in bare.workspace["tasks"][0] and "files" not in bare.workspace
     assert any(f"left out of task(s) {task['id']}" in w for w in bare.warnings)
+
+
+def test_with_files_needs_with_tasks(tmp_path: Path) -> None:
+    args = ["workspace", "pull", "--api-url", "http://127.0.0.1:9/v4/", "--login", "a@b.c"]
+    refused = CliRunner().invoke(app, [*args, "--security-key", "k", "--with-files"])
+    assert refused.exit_code == 2 and "add --with-tasks N" in refused.output

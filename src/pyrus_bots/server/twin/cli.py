@@ -81,6 +81,10 @@ def pull(
     from pyrus_bots.server.twin.pull import PullError, PullOptions, pull_workspace
     from pyrus_bots.server.workspace import WorkspaceError
 
+    if with_files and not with_tasks:
+        raise typer.BadParameter(
+            "--with-files takes the files of the pulled tasks: add --with-tasks N"
+        )
     console = Console(stderr=True)
     base = api_url if api_url.endswith("/") else api_url + "/"
     options = PullOptions(
