@@ -230,4 +230,4 @@ def test_files_come_with_the_tasks_and_resume(server: RunningServer, tmp_path: P
 def test_with_files_needs_with_tasks(tmp_path: Path) -> None:
     args = ["workspace", "pull", "--api-url", "http://127.0.0.1:9/v4/", "--login", "a@b.c"]
     refused = CliRunner().invoke(app, [*args, "--security-key", "k", "--with-files"])
-    assert refused.exit_code == 2 and "add --with-tasks N" in refused.output
+    assert refused.exit_code == 2 and "--with-files takes the files" in refused.output
