@@ -1,7 +1,9 @@
 """A local twin: one platform process plays the "real" organisation, ``pyrus-bots workspace
 pull`` reads it through API v4 into a workspace file, a second process starts from that file.
 Read through the official Python client, both hold the same forms, catalogs, people and roles
-(ids included), and an SDK bot given the same task on both answers the same."""
+(ids included) and, pulled with ``--with-tasks``, the same tasks with their approvals by several
+people and their comments (task and comment ids included); an SDK bot given the same task on both
+answers the same. The twin runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -194,7 +196,11 @@ def official(base: str, login: str, key: str) -> PyrusAPI:
 
 def plain(value: Any) -> Any:
     """An official client's answer as plain data, for comparison."""
-    return json.loads(json.dumps(value, default=lambda o: vars(o), sort_keys=True))
+    return json.loads(json.dumps(value, default=_plain, sort_keys=True))
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else vars(value)
 
 
 def differences(real: Any, twin: Any, path: str = "") -> list[str]:
@@ -225,7 +231,13 @@ def api(base: str, person: dict[str, Any]) -> httpx.Client:
     return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 
-def create_task(client: httpx.Client, amount: int, center: int) -> int:
+def field_id(name: str) -> int:
+    return int(next(f["id"] for f in every_field_type() if f["name"] == name))
+
+
+def create_task(
+    client: httpx.Client, amount: int, center: int, more: list[dict[str, Any]] | None = None
+) -> int:
     created = client.post(
         "/v4/tasks",
         json={
@@ -234,6 +246,7 @@ def create_task(client: httpx.Client, amount: int, center: int) -> int:
                 {"id": 1, "value": "Desk"},
                 {"id": 2, "value": amount},
                 {"id": 4, "value": {"item_id": center}},
+                *(more or []),
             ],
         },
     )
@@ -258,13 +271,13 @@ def approve(client: httpx.Client, task_id: int, **extra: Any) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def bot_answer(client: httpx.Client, task_id: int) -> tuple[str | None, str | None]:
-    """The bot's comment on the task, once it came."""
+def bot_answer(client: httpx.Client, task_id: int, after: int = 0) -> tuple[str | None, str | None]:
+    """The bot's comment on the task (the first after comment id ``after``), once it came."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         comments = client.get(f"/v4/tasks/{task_id}").json()["task"]["comments"]
         for comment in comments:
-            if comment["author"]["id"] == CHECKER_ID:
+            if comment["author"]["id"] == CHECKER_ID and comment["id"] > after:
                 return comment.get("text"), comment.get("approval_choice")
         time.sleep(0.1)
     raise AssertionError(f"the bot did not answer on task {task_id}")
@@ -275,7 +288,80 @@ def catalog_item(client: httpx.Client, code: str) -> int:
     return int(next(i["item_id"] for i in items if i["values"][0] == code))
 
 
-def test_pulled_twin_matches_the_organisation(tmp_path: Path) -> None:
+def real_work(real_base: str) -> list[int]:
+    """Tasks approved by the bot and by several people, with comments and values of many field
+    types; the last one rejected by the bot (waiting on it at step 1). Their ids."""
+    alice, bob, carol = api(real_base, ALICE), api(real_base, BOB), api(real_base, CAROL)
+    cc2 = catalog_item(alice, "CC2")
+    more = [
+        {"id": 3, "value": {"choice_id": 2}},
+        {"id": 6, "value": "Initech"},
+        {
+            "id": 7,
+            "value": [{"row_id": 0, "cells": [{"id": 8, "value": "Pen"}, {"id": 9, "value": 3}]}],
+        },
+        {"id": 11, "value": {"task_ids": []}},
+        {"id": field_id("A date"), "value": "2026-03-02"},
+        {"id": field_id("A person"), "value": {"id": CAROL["id"]}},
+        {"id": field_id("A checkmark"), "value": "checked"},
+        {"id": field_id("A due_date"), "value": "2026-04-01"},
+    ]
+    task_ids = [create_task(bob, amount, cc2, more) for amount in (100, 200, 300)]
+    for task_id in task_ids:
+        wait_for_step(alice, task_id, 2)
+        approve(alice, task_id, text="Fine by me")
+        question: dict[str, Any] = {"text": "A question first"}
+        if task_id == task_ids[0]:
+            question["attachments"] = [upload(bob, "Quote.pdf", b"quote " * 100)]
+        if task_id == task_ids[1]:
+            guid = upload(bob, "Photo.png", b"png " * 50)
+            question["field_updates"] = [{"id": field_id("A file"), "value": [guid]}]
+        answer = bob.post(f"/v4/tasks/{task_id}/comments", json=question)
+        assert answer.status_code == 200, answer.text
+        approve(bob, task_id, field_updates=[{"id": 1, "value": "Desk, oak"}])
+        wait_for_step(alice, task_id, 3)
+    approve(carol, task_ids[0], field_updates=[{"id": 12, "value": 90}])
+    wait_for_step(alice, task_ids[0], 0)
+    rejected = create_task(bob, 5000, cc2)
+    assert bot_answer(alice, rejected)[1] == "rejected"
+    return [*task_ids, rejected]
+
+
+def upload(client: httpx.Client, name: str, content: bytes) -> str:
+    uploaded = client.post("/v4/files/upload", files={"file": (name, content)})
+    assert uploaded.status_code == 200, uploaded.text
+    guid: str = uploaded.json()["guid"]
+    return guid
+
+
+def pull(
+    real_base: str, output: Path, twin_hook: str, *more: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            CLI,
+            "workspace",
+            "pull",
+            "--api-url",
+            f"{real_base}/v4/",
+            "--login",
+            ALICE["email"],
+            "--security-key",
+            ALICE["key"],
+            "-o",
+            str(output),
+            "--hook-url",
+            f"Checker={twin_hook}",
+            *more,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(),
+    )
+
+
+def test_pulled_twin_matches_the_organisation(tmp_path: Path, db_url: str) -> None:
     processes: list[subprocess.Popen[bytes]] = []
     with serve_asgi_in_thread(checker(CHECKER_KEY).asgi()) as real_bot:
         try:
@@ -285,46 +371,19 @@ def test_pulled_twin_matches_the_organisation(tmp_path: Path) -> None:
                 f"sqlite:///{tmp_path / 'real.db'}", real_file, tmp_path / "real.log"
             )
             processes.append(real)
-
-            # Real work: tasks approved by the bot, then by two managers, one by Accounting.
+            task_ids = real_work(real_base)
             alice, bob = api(real_base, ALICE), api(real_base, BOB)
-            cc2 = catalog_item(alice, "CC2")
-            task_ids = [create_task(bob, amount, cc2) for amount in (100, 200, 300)]
-            for task_id in task_ids:
-                wait_for_step(alice, task_id, 2)
-                approve(alice, task_id)
-                approve(bob, task_id)
-                wait_for_step(alice, task_id, 3)
-            approve(api(real_base, CAROL), task_ids[0], field_updates=[{"id": 12, "value": 90}])
 
             twin_port = free_port()
             twin_hook = f"http://127.0.0.1:{twin_port}/"
-            pulled = subprocess.run(
-                [
-                    CLI,
-                    "workspace",
-                    "pull",
-                    "--api-url",
-                    f"{real_base}/v4/",
-                    "--login",
-                    ALICE["email"],
-                    "--security-key",
-                    ALICE["key"],
-                    "-o",
-                    str(tmp_path / "twin.yaml"),
-                    "--hook-url",
-                    f"Checker={twin_hook}",
-                ],
-                capture_output=True,
-                text=True,
-                timeout=120,
-                env=_env(),
+            pulled = pull(
+                real_base, tmp_path / "twin.yaml", twin_hook, "--with-tasks", "10", "--with-files"
             )
             assert pulled.returncode == 0, pulled.stdout + pulled.stderr
-            assert "2 forms, 2 catalogs, 3 people, 1 roles, 1 bots" in pulled.stdout
+            assert "2 forms, 2 catalogs, 3 people, 1 roles, 1 bots, 4 tasks" in pulled.stdout
             assert "no evidence: form 322 step 1 (Review)" in pulled.stderr
             text = (tmp_path / "twin.yaml").read_text()
-            assert "# approvers inferred from 3 recent task(s)" in text
+            assert "# approvers inferred from 4 recent task(s)" in text
             assert ALICE["key"] not in text and CHECKER_KEY not in text
             assert not (tmp_path / "twin.pull").exists()  # the checkpoint is gone
             keys = yaml.safe_load((tmp_path / "twin.keys.yaml").read_text())
@@ -335,27 +394,82 @@ def test_pulled_twin_matches_the_organisation(tmp_path: Path) -> None:
             assert [s["approvers"] for s in steps] == [[CHECKER_ID], [1001, 1002], [1003]]
             assert twin_file["forms"][0].get("managers") == [ALICE["id"]], pulled.stderr
             assert twin_file["bots"][0]["hook_url"] == twin_hook
+            assert [t["id"] for t in twin_file["tasks"]] == task_ids
+            assert sorted(p.name for p in (tmp_path / "twin.files").iterdir()) == ["1", "2"]
+            assert [f["name"] for f in twin_file["files"]] == ["Quote.pdf", "Photo.png"]
 
             with serve_on(checker(bot_key), twin_port):
-                twin, twin_base = start_platform(
-                    f"sqlite:///{tmp_path / 'twin.db'}", tmp_path / "twin.yaml", tmp_path / "t.log"
-                )
+                twin, twin_base = start_platform(db_url, tmp_path / "twin.yaml", tmp_path / "t.log")
                 processes.append(twin)
                 compare_through_official_client(real_base, twin_base, twin_keys)
+                compare_tasks(real_base, twin_base, twin_keys, task_ids)
 
-                # The same task on both: the bot answers the same.
+                # A restart loads the same file again: nothing changes, the tasks included.
+                twin.terminate()
+                twin.wait(10)
+                twin, twin_base = start_platform(db_url, tmp_path / "twin.yaml", tmp_path / "t.log")
+                processes.append(twin)
+                compare_tasks(real_base, twin_base, twin_keys, task_ids)
+
                 twin_alice = api(twin_base, {**ALICE, "key": twin_keys[ALICE["email"]]})
                 twin_bob = api(twin_base, {**BOB, "key": twin_keys[BOB["email"]]})
+                # A pulled task waiting on the bot: the same comment on both, the same answer.
                 answers = []
+                rejected = task_ids[-1]
+                for client, reader in ((bob, alice), (twin_bob, twin_alice)):
+                    commented = client.post(
+                        f"/v4/tasks/{rejected}/comments",
+                        json={"text": "Cheaper now", "field_updates": [{"id": 2, "value": 900}]},
+                    )
+                    assert commented.status_code == 200, commented.text
+                    after = commented.json()["task"]["comments"][-1]["id"]
+                    answers.append((after, bot_answer(reader, rejected, after)))
+                assert answers[0] == answers[1]
+                assert answers[0][1] == ("Bob: 900 on CC2, limit 1000", "approved")
+
+                # A new task on both: the same id (the twin's counters moved past the pulled
+                # ids) and the same answer.
+                new_tasks = []
                 for client, reader in ((bob, alice), (twin_bob, twin_alice)):
                     task_id = create_task(client, 5000, catalog_item(reader, "CC3"))
-                    answers.append(bot_answer(reader, task_id))
-                assert answers[0] == answers[1]
-                assert answers[0] == ("Bob: 5000 on CC3, limit 1000", "rejected")
+                    new_tasks.append((task_id, bot_answer(reader, task_id)))
+                assert new_tasks[0] == new_tasks[1]
+                assert new_tasks[0][1] == ("Bob: 5000 on CC3, limit 1000", "rejected")
         finally:
             for process in processes:
                 process.terminate()
                 process.wait(10)
+
+
+def compare_tasks(
+    real_base: str, twin_base: str, twin_keys: dict[str, str], task_ids: list[int]
+) -> None:
+    """``GET /v4/tasks/{id}`` and the register through the official client: the same."""
+    real = official(real_base, ALICE["email"], ALICE["key"])
+    twin = official(twin_base, ALICE["email"], twin_keys[ALICE["email"]])
+    ok(real.auth())
+    ok(twin.auth())
+    for task_id in task_ids:
+        real_task = same_base(plain(ok(real.get_task(task_id)).task), real_base)
+        assert real_task["id"] == task_id and len(real_task["comments"]) >= 2
+        twin_task = same_base(plain(ok(twin.get_task(task_id)).task), twin_base)
+        assert differences(real_task, twin_task) == []
+    real_register = same_base(plain(ok(real.get_registry(321)).tasks), real_base)
+    assert sorted(t["id"] for t in real_register) == task_ids[1:]  # the first one is closed
+    twin_register = same_base(plain(ok(twin.get_registry(321)).tasks), twin_base)
+    assert differences(real_register, twin_register) == []
+    files = [
+        a
+        for c in plain(ok(twin.get_task(task_ids[0])).task)["comments"]
+        for a in c.get("attachments", [])
+    ]
+    assert [f["name"] for f in files] == ["Quote.pdf"]
+    assert twin.download_file(files[0]["id"]).raw_file == b"quote " * 100
+
+
+def same_base(answer: Any, base: str) -> Any:
+    """File URLs name the platform: the same answer on both reads the same with it masked."""
+    return json.loads(json.dumps(answer).replace(base, "<platform>"))
 
 
 def serve_on(bot: Bot, port: int) -> Any:

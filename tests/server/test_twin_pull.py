@@ -9,7 +9,16 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from api.harness import ALICE, BOT_ID, CATALOG_ID, FORM_ID, OPEN_FORM_ID, RunningServer
+from api.harness import (
+    ALICE,
+    BOT_ID,
+    CATALOG_ID,
+    FORM_ID,
+    OPEN_FORM_ID,
+    RunningServer,
+    new_form_task,
+    person_client,
+)
 from typer.testing import CliRunner
 
 from pyrus_bots.bot.client import PyrusClient
@@ -155,3 +164,70 @@ def test_without_the_bots_call_bots_come_from_the_members(server: RunningServer)
     assert bot["id"] == BOT_ID and bot["name"] == "Checker"
     assert any(w.startswith("GET /bots (bots) failed") for w in result.warnings)
     assert BOT_ID not in {p["id"] for p in result.workspace["people"]}
+
+
+def test_tasks_come_with_their_comments_and_resume(server: RunningServer, tmp_path: Path) -> None:
+    alice = person_client(server, ALICE)
+    task = new_form_task(alice)
+    commented = alice.post(f"/v4/tasks/{task['id']}/comments", json={"text": "Urgent"})
+    assert commented.status_code == 200, commented.text
+    checkpoint = tmp_path / "twin.pull"
+    options = PullOptions(checkpoint=checkpoint, with_tasks=5)
+    first = Recording(fail_path=f"/v4/tasks/{task['id']}")
+    with (
+        client(server, transport=first) as api,
+        pytest.raises(PullError, match=rf"GET /tasks/{task['id']} \(task {task['id']} of form"),
+    ):
+        pull_workspace(api, options)
+    assert f"/v4/forms/{FORM_ID}/register" in first.paths
+
+    second = Recording()
+    with client(server, transport=second) as api:
+        result = pull_workspace(api, options)
+    assert f"/v4/forms/{FORM_ID}/register" not in second.paths  # read before the failure
+    (pulled,) = result.workspace["tasks"]
+    assert pulled["id"] == task["id"]
+    assert [c.get("text") for c in pulled["comments"]][-1] == "Urgent"
+    path = tmp_path / "twin.yaml"
+    write_workspace(path, result.workspace, server.base_url)
+    assert [t["id"] for t in load_workspace_file(path).spec.tasks] == [task["id"]]
+
+
+def test_files_come_with_the_tasks_and_resume(server: RunningServer, tmp_path: Path) -> None:
+    alice = person_client(server, ALICE)
+    uploaded = alice.post("/v4/files/upload", files={"file": ("Quote.pdf", b"%PDF quote")})
+    assert uploaded.status_code == 200, uploaded.text
+    task = new_form_task(alice, attachments=[uploaded.json()["guid"]])
+    files_dir = tmp_path / "twin.files"
+    options = PullOptions(with_tasks=5, files_dir=files_dir, checkpoint=tmp_path / "twin.pull")
+    first = Recording(fail_path="/services/attachment")
+    with client(server, transport=first) as api, pytest.raises(PullError) as failed:
+        pull_workspace(api, options)
+    file_id = task["attachments"][0]["id"]
+    assert str(failed.value).startswith(
+        f"GET files/download (file {file_id} 'Quote.pdf' of task {task['id']}) failed: "
+    )
+
+    with client(server) as api:
+        result = pull_workspace(api, options)
+    assert result.workspace["files"] == [
+        {"id": file_id, "name": "Quote.pdf", "path": f"twin.files/{file_id}"}
+    ]
+    assert (files_dir / str(file_id)).read_bytes() == b"%PDF quote"
+    (pulled,) = result.workspace["tasks"]
+    assert pulled["attachments"][0]["id"] == file_id
+    path = tmp_path / "twin.yaml"
+    write_workspace(path, result.workspace, server.base_url)
+    assert [f.id for f in load_workspace_file(path).spec.files] == [file_id]
+
+    # without --with-files the files are left out, and the warning says so
+    with client(server) as api:
+        bare = pull_workspace(api, PullOptions(with_tasks=5))
+    assert "attachments" not in bare.workspace["tasks"][0] and "files" not in bare.workspace
+    assert any(f"left out of task(s) {task['id']}" in w for w in bare.warnings)
+
+
+def test_with_files_needs_with_tasks(tmp_path: Path) -> None:
+    args = ["workspace", "pull", "--api-url", "http://127.0.0.1:9/v4/", "--login", "a@b.c"]
+    refused = CliRunner().invoke(app, [*args, "--security-key", "k", "--with-files"])
+    assert refused.exit_code == 2 and "--with-files takes the files" in refused.output

@@ -59,10 +59,20 @@ def pull(
     auth_url: Annotated[
         str | None, typer.Option(help="Where to authenticate (default: <api-url>auth).")
     ] = None,
+    with_tasks: Annotated[
+        int,
+        typer.Option(
+            min=0, metavar="N", help="Also bring the latest N tasks of each form, with comments."
+        ),
+    ] = 0,
+    with_files: Annotated[
+        bool, typer.Option(help="With --with-tasks: also the tasks' files, into <output>.files/.")
+    ] = False,
 ) -> None:
-    """Read forms, catalogs, people, roles and bots through API v4 and write a workspace file
-    that `pyrus-bots serve` loads, ids kept. Local security keys go to <output>.keys.yaml.
-    An interrupted pull resumes from <output>.pull/ when run again."""
+    """Read forms, catalogs, people, roles and bots (and with --with-tasks the latest tasks)
+    through API v4 and write a workspace file that `pyrus-bots serve` loads, ids kept. Local
+    security keys go to <output>.keys.yaml. An interrupted pull resumes from <output>.pull/
+    when run again."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
@@ -71,6 +81,10 @@ def pull(
     from pyrus_bots.server.twin.pull import PullError, PullOptions, pull_workspace
     from pyrus_bots.server.workspace import WorkspaceError
 
+    if with_files and not with_tasks:
+        raise typer.BadParameter(
+            "--with-files takes the files of the pulled tasks: add --with-tasks N"
+        )
     console = Console(stderr=True)
     base = api_url if api_url.endswith("/") else api_url + "/"
     options = PullOptions(
@@ -78,6 +92,8 @@ def pull(
         evidence_tasks=evidence_tasks,
         hook_urls=_hooks(hook_url or []),
         checkpoint=output.with_name(output.stem + ".pull"),
+        with_tasks=with_tasks,
+        files_dir=output.with_name(output.stem + ".files") if with_files else None,
     )
     client = PyrusClient(
         login=login, security_key=security_key, api_url=base, auth_url=auth_url or base + "auth"
@@ -121,7 +137,8 @@ def pull(
     ws = result.workspace
     typer.echo(
         f"Wrote {output}: {len(ws['forms'])} forms, {len(ws['catalogs'])} catalogs, "
-        f"{len(ws['people'])} people, {len(ws['roles'])} roles, {len(ws['bots'])} bots."
+        f"{len(ws['people'])} people, {len(ws['roles'])} roles, {len(ws['bots'])} bots"
+        + (f", {len(ws['tasks'])} tasks." if "tasks" in ws else ".")
     )
     typer.echo(f"Local security keys: {keys_file}")
 

@@ -34,6 +34,7 @@ from pyrus_bots.server.twin.convert import (
     person_spec,
     role_spec,
 )
+from pyrus_bots.server.twin.tasks import add_tasks, files_of
 
 __all__ = ["DEFAULT_EVIDENCE_TASKS", "PullError", "PullOptions", "PullResult", "pull_workspace"]
 
@@ -63,6 +64,10 @@ class PullOptions:
     """Bot id, login or name -> the hook URL the twin calls instead."""
     checkpoint: Path | None = None
     """Where answers are kept until the pull completes (resuming reads them back)."""
+    with_tasks: int = 0
+    """Also bring the latest this many tasks of each form, with their comments."""
+    files_dir: Path | None = None
+    """Also bring the pulled tasks' files, into this directory (beside the workspace file)."""
 
 
 @dataclass(slots=True)
@@ -169,6 +174,7 @@ def pull_workspace(
         templates = [t for t in templates if t.id in options.form_ids]
     steps: dict[int, list[StepEvidence]] = {}
     permissions: dict[int, dict[str, str]] = {}
+    pulled_tasks: list[Task] = []
     for done, template in enumerate(templates):
         report("forms", done, len(templates))
         fid = int(template.id or 0)
@@ -183,14 +189,27 @@ def pull_workspace(
             permissions[fid] = dict(answer.get("permissions") or {})
         except PullError as exc:  # only the form's managers may read them
             warnings.append(f"{exc}; the twin's form {fid} is open to every person")
-        tasks = _recent_tasks(client, fid, options.evidence_tasks, get)
-        steps[fid] = infer_approvers(template, tasks)
+        latest = _latest_tasks(client, fid, max(options.evidence_tasks, options.with_tasks), get)
+        full: dict[int | None, Task] = {}
+        for task in latest[: options.with_tasks]:
+            full[task.id] = _full_task(client, fid, task, get)
+            pulled_tasks.append(full[task.id])
+            report("tasks", len(pulled_tasks), len(pulled_tasks))
+        evidence = latest[: options.evidence_tasks]
+        if not all(t.approvals for t in evidence):  # the register lacks them: read each task
+            evidence = [full.get(t.id) or _full_task(client, fid, t, get) for t in evidence]
+        steps[fid] = infer_approvers(template, evidence)
     report("forms", len(templates), len(templates))
 
     result = _assemble(
         profile, members, roles, bots, catalogs, templates, steps, permissions, options
     )
     result.warnings[:0] = warnings
+    if options.with_tasks > 0:
+        files = None
+        if options.files_dir is not None:
+            files = _download_files(client, pulled_tasks, options.files_dir, report)
+        add_tasks(result.workspace, result.warnings, pulled_tasks, files)
     saved.done()
     return result
 
@@ -200,13 +219,13 @@ def _bot_of(member: Person) -> Bot:
     return Bot(id=member.id, name=name or None, login=member.email)
 
 
-def _recent_tasks(
+def _latest_tasks(
     client: PyrusClient,
     form_id: int,
     count: int,
     get: Callable[[str, Any, str, str, Callable[[], Any]], Any],
 ) -> list[Task]:
-    """The latest ``count`` tasks of the form with their approvals."""
+    """The latest ``count`` tasks of the form as the register shows them, newest first."""
     if count <= 0:
         return []
     register: list[Task] = get(
@@ -216,19 +235,51 @@ def _recent_tasks(
         f"form {form_id}",
         lambda: client.get_registry(form_id, include_archived=True),
     )
-    latest = sorted(register, key=lambda t: t.id or 0, reverse=True)[:count]
-    if all(t.approvals for t in latest):
-        return latest  # the register carried the approvals: no call per task
-    return [
-        get(
-            f"task-{t.id}",
-            TaskWithComments,
-            f"GET /tasks/{t.id}",
-            f"task {t.id} of form {form_id}",
-            partial(client.get_task, int(t.id or 0)),
-        )
-        for t in latest
-    ]
+    return sorted(register, key=lambda t: t.id or 0, reverse=True)[:count]
+
+
+def _full_task(
+    client: PyrusClient,
+    form_id: int,
+    task: Task,
+    get: Callable[[str, Any, str, str, Callable[[], Any]], Any],
+) -> Task:
+    """The task with its approvals and comments (``GET /tasks/{id}``, kept for resuming)."""
+    if isinstance(task, TaskWithComments):
+        return task
+    full: TaskWithComments = get(
+        f"task-{task.id}",
+        TaskWithComments,
+        f"GET /tasks/{task.id}",
+        f"task {task.id} of form {form_id}",
+        partial(client.get_task, int(task.id or 0)),
+    )
+    return full
+
+
+def _download_files(
+    client: PyrusClient, tasks: Sequence[Task], directory: Path, report: Progress
+) -> list[dict[str, Any]]:
+    """Download the files the tasks hold into ``directory`` (one file per id; a file already
+    there is not downloaded again, so an interrupted pull resumes); their workspace entries."""
+    directory.mkdir(parents=True, exist_ok=True)
+    wanted: dict[int, tuple[str, int | None]] = {}
+    for task in tasks:
+        for file_id, name in files_of(task).items():
+            wanted.setdefault(file_id, (name, task.id))
+    entries = []
+    for done, (file_id, (name, task_id)) in enumerate(sorted(wanted.items())):
+        report("files", done, len(wanted))
+        path = directory / str(file_id)
+        if not path.is_file():
+            with _calling("GET files/download", f"file {file_id} {name!r} of task {task_id}"):
+                content = client.download_file(file_id)
+            partial_path = path.with_suffix(".part")
+            partial_path.write_bytes(content)
+            partial_path.replace(path)
+        entries.append({"id": file_id, "name": name, "path": f"{directory.name}/{file_id}"})
+    report("files", len(wanted), len(wanted))
+    return entries
 
 
 def _assemble(

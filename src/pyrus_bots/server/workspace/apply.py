@@ -38,11 +38,13 @@ from pyrus_bots.server.store.workspace_writes import (
     save_role_row,
 )
 from pyrus_bots.server.workspace.errors import WorkspaceError
+from pyrus_bots.server.workspace.files import apply_files
 from pyrus_bots.server.workspace.lists import apply_list
 from pyrus_bots.server.workspace.read import Workspace
 from pyrus_bots.server.workspace.references import MAX_BOTS
 from pyrus_bots.server.workspace.runtime_changes import FileValues
 from pyrus_bots.server.workspace.schema import BotSpec, CatalogSpec, PersonSpec, RoleSpec
+from pyrus_bots.server.workspace.tasks import apply_tasks
 
 WORKSPACE_LOCK = "workspace"
 
@@ -113,7 +115,12 @@ async def apply_workspace(session: AsyncSession, workspace: Workspace) -> Change
     for task_list in workspace.lists:
         if await apply_list(session, org.id, task_list):
             load.changes.note(f"list {task_list.id}")
-    if load.changes:
+    directory_changed = bool(load.changes)
+    for line in await apply_files(session, spec, workspace.source):
+        load.changes.note(line)
+    for line in await apply_tasks(session, spec, workspace.source):
+        load.changes.note(line)
+    if directory_changed:
         await bump_directory_version(session)
     return load.changes
 

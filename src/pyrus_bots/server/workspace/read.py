@@ -15,8 +15,10 @@ from pyrus_bots.server.workflow.lists import TaskListDef
 from pyrus_bots.server.workflow.state import FormDef
 from pyrus_bots.server.workspace.checks import check_workspace
 from pyrus_bots.server.workspace.errors import WorkspaceError
+from pyrus_bots.server.workspace.files import check_files
 from pyrus_bots.server.workspace.locations import parse_text, schema_problems, with_lines
 from pyrus_bots.server.workspace.schema import WorkspaceSpec
+from pyrus_bots.server.workspace.tasks import check_tasks
 
 
 @dataclass(slots=True)
@@ -64,6 +66,9 @@ def parse_workspace(data: object, source: str = "<workspace>") -> Workspace:
     except ValidationError as exc:
         raise WorkspaceError(source, schema_problems(exc)) from None
     checked = check_workspace(spec)
+    if not checked.problems:
+        check_files(spec, source, checked.problems)
+        check_tasks(spec, checked.forms, checked.role_members, checked.problems)
     if checked.problems:
         raise WorkspaceError(source, checked.problems.found)
     return Workspace(

@@ -7,7 +7,7 @@ unique ids, limits) are in ``checks``. Unknown keys are refused so that typos sh
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -178,6 +178,15 @@ class ListSpec(_Spec):
     external_id: int | None = None
 
 
+class FileSpec(_Spec):
+    id: Id
+    name: str
+    path: str
+    """The file's content, relative to the workspace file."""
+    version: Annotated[int, Field(ge=1)] = 1
+    root_id: int | None = None
+
+
 class WorkspaceSpec(_Spec):
     organization: OrganizationSpec
     people: list[PersonSpec] = []
@@ -186,3 +195,6 @@ class WorkspaceSpec(_Spec):
     catalogs: list[CatalogSpec] = []
     forms: list[FormSpec] = []
     lists: list[ListSpec] = []
+    files: list[FileSpec] = []
+    tasks: list[dict[str, Any]] = []
+    """Tasks as ``GET /v4/tasks/{id}`` shows them (checked by ``workspace.tasks``)."""
