@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from pyrus_bots.protocol import PersonIdentity
+from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.pyrus_json import (
     dumps,
     format_date,
@@ -20,6 +21,8 @@ from pyrus_bots.protocol.pyrus_json import (
     omit_empty,
     parse_date,
     parse_datetime,
+    parse_filter_date,
+    parse_microsoft_date,
     parse_time,
     to_jsonable,
 )
@@ -137,3 +140,34 @@ def test_date_and_time_format_and_parse() -> None:
         parse_date("09.03.2024")
     with pytest.raises(ValueError):
         parse_time("7h")
+
+
+def test_filter_dates_in_every_client_spelling() -> None:
+    new_year = datetime(2020, 1, 1, tzinfo=UTC)
+    for text in (
+        "2020-01-01T00:00:00Z",  # Python, TypeScript, C# register
+        "2020-01-01T03:00:00+03:00",
+        "/Date(1577836800000)/",  # C# (Newtonsoft), UTC
+        " /Date(1577836800000+0300)/ ",  # the offset says where the sender is
+    ):
+        assert parse_filter_date(text, "created_after") == new_year
+    assert parse_filter_date("", "created_after") is None
+    assert parse_filter_date(None, "created_after") is None
+    local = parse_microsoft_date("/Date(1577826000000+0300)/")
+    assert local is not None and local.date() == date(2020, 1, 1)  # the sender's day
+    assert parse_microsoft_date("/Date(-1000-0130)/") == datetime(
+        1969, 12, 31, 23, 59, 59, tzinfo=UTC
+    )
+    for bad in (
+        "/Date(x)/",
+        "/Date(1+03)/",
+        "/Date(1+2400)/",
+        "/Date(1234567890123456)/",
+        "soon",
+        5,
+    ):
+        with pytest.raises(PyrusError) as raised:
+            parse_filter_date(bad, "created_after")
+        assert (
+            raised.value.code == "invalid_value_format" and "created_after" in raised.value.message
+        )

@@ -4,17 +4,24 @@ Pyrus never returns a key whose value is empty (``null``, ``""``, ``[]``, ``{}``
 official Python client crashes on ``null`` where it expects a value, so everything we emit goes
 through :func:`omit_empty`. ``0`` and ``false`` are values, not empties. Date-times are UTC as
 ``YYYY-MM-DDThh:mm:ssZ`` without a fraction, dates ``YYYY-MM-DD``, times ``HH:MM``.
+
+Filter values (register, list tasks, calendar) are read more widely, because the official clients
+spell dates differently: :func:`parse_filter_date` also takes any ISO 8601 form and Newtonsoft's
+``/Date(ms)/`` (the C# client; ``"\\/Date(ms)\\/"`` in the JSON text).
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime, time
+import re
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import orjson
 from pydantic import BaseModel
+
+from pyrus_bots.protocol.errors import PyrusError
 
 __all__ = [
     "dumps",
@@ -26,6 +33,8 @@ __all__ = [
     "omit_empty",
     "parse_date",
     "parse_datetime",
+    "parse_filter_date",
+    "parse_microsoft_date",
     "parse_time",
     "to_jsonable",
 ]
@@ -259,3 +268,43 @@ def format_time(value: time) -> str:
 def parse_time(text: str) -> time:
     """A time from ``HH:MM`` (``HH:MM:SS`` accepted too)."""
     return time.fromisoformat(text.strip())
+
+
+_MICROSOFT_DATE = re.compile(r"^/Date\((-?\d{1,15})(?:([+-])(\d{2})(\d{2}))?\)/$")
+
+
+def parse_microsoft_date(text: str) -> datetime | None:
+    """Newtonsoft's ``/Date(ms)/`` or ``/Date(ms+hhmm)/`` as an aware datetime, ``None`` when
+    ``text`` is not in that form. The milliseconds count from the epoch in UTC; the offset only
+    says where the sender lives, so the result carries it (its ``date()`` is the sender's day)."""
+    match = _MICROSOFT_DATE.match(text.strip())
+    if match is None:
+        return None
+    millis, sign, hours, minutes = match.groups()
+    zone: timezone = UTC
+    if sign is not None:
+        offset = timedelta(hours=int(hours), minutes=int(minutes))
+        if offset >= timedelta(hours=24):
+            return None
+        zone = timezone(offset if sign == "+" else -offset)
+    try:
+        return datetime.fromtimestamp(int(millis) / 1000, tz=UTC).astimezone(zone)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def parse_filter_date(value: Any, key: str) -> datetime | None:
+    """A date-time filter value in UTC, ``None`` when absent or empty: Pyrus's form, any ISO 8601
+    form (a date alone is its midnight UTC), or Newtonsoft's ``/Date(ms)/``. Anything else is 400
+    ``invalid_value_format`` naming ``key``."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise PyrusError("invalid_value_format", f"{key} must be a date-time string")
+    microsoft = parse_microsoft_date(value)
+    if microsoft is not None:
+        return microsoft.astimezone(UTC)
+    try:
+        return parse_datetime(value)
+    except ValueError:
+        raise PyrusError("invalid_value_format", f"{key} must be YYYY-MM-DDThh:mm:ssZ") from None

@@ -232,6 +232,12 @@ def test_list_task_filters_in_every_client_spelling(module_server: RunningServer
         "tasks": [],
         "has_more": False,
     }
-    for bad in ({"modified_after": "yesterday"}, {"item_count": 0}, {"item_count": "x"}):
+    # C# sends item_count 0 when its caller set none: the default count applies.
+    assert _ids(alice.post(path, json={"include_archived": "y", "item_count": 0})) == [
+        old["id"],
+        new["id"],
+        closed["id"],
+    ]
+    for bad in ({"modified_after": "yesterday"}, {"item_count": -1}, {"item_count": "x"}):
         assert_error(alice.post(path, json=bad), 400, "invalid_value_format")
     assert_error(alice.get(f"{path}?item_count=-1"), 400, "invalid_value_format")

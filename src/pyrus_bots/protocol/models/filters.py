@@ -35,8 +35,10 @@ class RegisterRequest(TaskListRequest):
     field_ids: list[int] | str | None = None
     format: Literal["json", "csv"] | None = None
     delimiter: str | None = None
-    simple_format: bool | None = None
+    simple_format: bool | str | None = None
+    """``true`` (Python, TypeScript) or ``"y"`` (C#): CSV that splits on the delimiter."""
     encoding: str | None = None
+    """The CSV's charset: a codec name, or .NET's display name (``"Cyrillic (Windows)"``)."""
     due_filter: str | dict[str, Any] | None = None
     sort: str | None = None
     include_text: str | None = None

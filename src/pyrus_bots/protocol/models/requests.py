@@ -286,9 +286,45 @@ class CreateTaskRequest(PyrusModel):
 
 
 class BulkComment(CommentRequest):
-    """One comment of ``POST /tasks/comments``: a comment request naming its task."""
+    """One comment of ``POST /tasks/comments``: a comment request naming its task.
+
+    Two shapes are read: flat (``{"task_id", ...comment keys}``) and nested, as the C# client
+    sends it and the TypeScript client types it (``{"task_id", "previous_note_id", "comment":
+    {...comment keys}}``). ``previous_note_id`` ``0`` means none (C# sends ``0`` when unset)."""
 
     task_id: StrictInt = Field(ge=1, le=2**63 - 1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        nested = data.pop("comment", None)
+        if nested is not None:
+            if not isinstance(nested, dict):
+                raise PyrusError("invalid_value_format", "comments: comment must be an object")
+            beside = sorted(
+                key
+                for key in data
+                if key in CommentRequest.model_fields and key != "previous_note_id"
+            )
+            if beside:
+                raise PyrusError(
+                    "invalid_value_format",
+                    f"comments: {beside[0]} belongs inside comment when comment is given",
+                )
+            previous = data.pop("previous_note_id", None)
+            data = {**nested, **data}
+            if previous is not None and not _is_zero(previous):
+                data["previous_note_id"] = previous
+        if _is_zero(data.get("previous_note_id")):
+            del data["previous_note_id"]
+        return data
+
+
+def _is_zero(value: Any) -> bool:
+    return type(value) is int and value == 0
 
 
 class BulkCommentsRequest(PyrusModel):

@@ -16,8 +16,15 @@ from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.account_requests import PermissionsRequest
 from pyrus_bots.protocol.models.filters import RegisterRequest
 from pyrus_bots.protocol.models.parsing import parse_body
-from pyrus_bots.server.api.body import json_body, parse_int, read_body, read_json_object
+from pyrus_bots.server.api.body import (
+    json_body,
+    parse_bool,
+    parse_int,
+    read_body,
+    read_json_object,
+)
 from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
+from pyrus_bots.server.api.csv_encoding import csv_encoding
 from pyrus_bots.server.api.responses import CollectionResponse, PyrusJSONResponse
 from pyrus_bots.server.api.transactions import reading, writing
 from pyrus_bots.server.store import forms as form_store
@@ -99,14 +106,21 @@ async def _register(
     selected = register.filter_register(
         caller.directory, form, tasks, params, now=state.clock.now()
     )
+    encoding = csv_encoding(params.get("encoding"))
+    simple = parse_bool(params.get("simple_format") or False, "simple_format")
     if str(params.get("format") or "json").lower() == "csv":
         delimiter = params.get("delimiter") or ","
         if not isinstance(delimiter, str) or len(delimiter) != 1:
             raise PyrusError("invalid_value_format", "delimiter must be one character")
         text = register.register_csv(
-            caller.directory, form, selected, delimiter, set(field_ids) if field_ids else None
+            caller.directory,
+            form,
+            selected,
+            delimiter,
+            set(field_ids) if field_ids else None,
+            simple=simple,
         )
-        return Response(text.encode("utf-8"), media_type="text/csv; charset=utf-8")
+        return Response(encoding.encode(text), media_type=f"text/csv; charset={encoding.charset}")
     rendered = [
         _project(
             render_task(

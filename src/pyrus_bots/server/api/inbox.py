@@ -22,9 +22,9 @@ from fastapi import APIRouter, Request
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.calendar import CalendarFilter
+from pyrus_bots.protocol.pyrus_json import parse_filter_date
 from pyrus_bots.server.api.body import parse_bool, parse_int
 from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
-from pyrus_bots.server.api.list_filters import parse_filter_date
 from pyrus_bots.server.api.responses import CollectionResponse, PyrusJSONResponse
 from pyrus_bots.server.api.transactions import reading
 from pyrus_bots.server.store import tasks as task_store

@@ -8,13 +8,11 @@ Bounds are inclusive, as Pyrus documents them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from pyrus_bots.protocol import pyrus_json
-from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.pyrus_json import parse_filter_date
 from pyrus_bots.server.api.body import parse_bool, parse_int
 from pyrus_bots.server.workflow.state import TaskState
 
@@ -28,7 +26,6 @@ DATE_FILTERS = (
     "closed_before",
     "closed_after",
 )
-_MICROSOFT_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 
 
 @dataclass(slots=True)
@@ -38,31 +35,14 @@ class ListTaskFilters:
     bounds: dict[str, datetime] = field(default_factory=dict)
 
 
-def parse_filter_date(value: Any, key: str) -> datetime | None:
-    """A date-time filter value: Pyrus's form, any ISO 8601 form, or Newtonsoft's
-    ``/Date(ms)/`` (the offset only says how the sender displays it; ms are UTC)."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise PyrusError("invalid_value_format", f"{key} must be a date-time string")
-    microsoft = _MICROSOFT_DATE.match(value.strip())
-    if microsoft:
-        return datetime.fromtimestamp(int(microsoft.group(1)) / 1000, tz=UTC)
-    try:
-        return pyrus_json.parse_datetime(value)
-    except ValueError:
-        raise PyrusError("invalid_value_format", f"{key} must be YYYY-MM-DDThh:mm:ssZ") from None
-
-
 def list_task_filters(params: dict[str, Any]) -> ListTaskFilters:
     """The filters of a query or body; a bad value is 400 ``invalid_value_format``."""
+    # C# sends ``item_count: 0`` when its caller set no count: that is the default too.
+    count = params.get("item_count")
     filters = ListTaskFilters(
-        item_count=parse_int(
-            params.get("item_count", DEFAULT_LIST_ITEMS),
-            "item_count",
-            minimum=1,
-            maximum=MAX_LIST_ITEMS,
-        ),
+        item_count=DEFAULT_LIST_ITEMS
+        if count in (None, "", 0, "0")
+        else parse_int(count, "item_count", minimum=1, maximum=MAX_LIST_ITEMS),
         include_archived=parse_bool(params.get("include_archived", False), "include_archived"),
     )
     for key in DATE_FILTERS:

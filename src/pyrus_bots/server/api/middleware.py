@@ -1,15 +1,17 @@
-"""Request shaping around the API routes: trailing slashes, body size limits, rate headers.
+"""Request shaping around the API routes: extra slashes, body size limits, rate headers.
 
 Clients spell some paths with a slash before the query (``/v4/contacts/?include_inactive=False``,
-spec 4.6); answering those with a redirect would make them resend, so the slash is dropped before
-routing. Bodies are counted as they arrive so an oversize request stops early with 413
-``too_large_request_length`` whether or not it declares its length. Query strings holding NUL are
+spec 4.6) or a doubled one (C#: ``/v4/tasks//comments``); answering those with a redirect would
+make them resend, so API paths lose such slashes before routing. Bodies are counted as they
+arrive so an oversize request stops early with 413 ``too_large_request_length`` whether or not
+it declares its length. Query strings holding NUL are
 refused (PostgreSQL cannot store such text). The rate decision of the caller dependency is added
 to the response headers here, so error answers carry it too.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +29,7 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 API_PREFIXES = ("/v4/", "/api/v4/")
 UPLOAD_SUFFIX = "/files/upload"
+_REPEATED_SLASHES = re.compile("/{2,}")
 
 
 @dataclass(slots=True)
@@ -57,6 +60,13 @@ class RequestShapeMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        if "//" in path:
+            # The C# client joins its base URL and paths with an extra slash in places
+            # (``/v4/tasks//comments`` for the bulk comments); an empty segment means nothing.
+            collapsed = _REPEATED_SLASHES.sub("/", path)
+            if collapsed.startswith(API_PREFIXES):
+                scope = dict(scope, path=collapsed)
+                path = collapsed
         if path.endswith("/") and path.startswith(API_PREFIXES):
             scope = dict(scope, path=path.rstrip("/"))
             path = scope["path"]

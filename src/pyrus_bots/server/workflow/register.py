@@ -4,14 +4,16 @@ Parameters arrive as a JSON body (POST) or a query string (GET), so every value 
 arrays may also be comma strings (``"1,2"``). Choices for what Pyrus leaves open:
 
 - Closed tasks are left out unless ``include_archived`` is ``true``/``"y"``/``"true"``/``"1"``.
-- ``*_before`` / ``*_after`` compare strictly (``<`` / ``>``); a value may be a date-time or a
-  date (midnight UTC). ``closed_*`` filters keep only closed tasks.
+- ``*_before`` / ``*_after`` compare strictly (``<`` / ``>``); a value may be a date-time, a
+  date (midnight UTC) or Newtonsoft's ``/Date(ms)/``. ``closed_*`` filters keep only closed
+  tasks.
 - ``due_filter`` needs ``now``: ``overdue`` (and ``overdue_on_step``: steps carry no own due
   date here) keeps open tasks whose ``due``/``due_date`` has passed, ``past_due`` also closed
   ones, ``{"overdue_steps": [n]}`` overdue tasks on those steps.
 - ``fld<ID>`` grammar: ``empty``; ``*`` (has a value); ``lt<v>``; ``gt<v>``; ``gt<a>,lt<b>``;
   ``a,b,c`` (any of); else equals. Numbers compare numerically, dates as dates (a date-time
-  field by its date), catalogs/multiple choice/person/form links by ids. Text-like fields
+  field by its date; a filter value ``YYYY-MM-DD``, a date-time or ``/Date(ms)/``, read as
+  the sender's day), catalogs/multiple choice/person/form links by ids. Text-like fields
   (text, email, phone) match case-insensitively by prefix and are never split on commas.
   ``lt``/``gt`` apply to numbers, dates and times only. Tables, titles, files, notes and
   projects cannot be filtered (``filter_type_is_not_supported``). The key ``id`` filters task
@@ -31,7 +33,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.protocol.pyrus_json import format_datetime, parse_datetime
+from pyrus_bots.protocol.pyrus_json import (
+    format_datetime,
+    parse_datetime,
+    parse_filter_date,
+    parse_microsoft_date,
+)
 from pyrus_bots.server.workflow.addressing import enclosing_table
 from pyrus_bots.server.workflow.state import Directory, FieldDef, FormDef, TaskState
 
@@ -69,10 +76,10 @@ def _int_list(key: str, value: Any) -> list[int]:
 
 
 def _when(key: str, value: Any) -> datetime:
-    try:
-        return parse_datetime(str(value))
-    except ValueError:
-        raise PyrusError("invalid_value_format", f"{key}: {value!r} is not a date-time") from None
+    bound = parse_filter_date(value, key)
+    if bound is None:
+        raise PyrusError("invalid_value_format", f"{key} must be a date-time")
+    return bound
 
 
 def _utc(value: datetime) -> datetime:
@@ -112,6 +119,9 @@ def _converter(kind: str, key: str) -> Callable[[str], Any]:
             raise PyrusError("invalid_value_format", f"{key}: {text!r} is not a number") from None
 
     def day(text: str) -> Any:
+        microsoft = parse_microsoft_date(text)
+        if microsoft is not None:
+            return microsoft.date()  # the sender's day: the offset it sent, else UTC
         try:
             return date.fromisoformat(text[:10])
         except ValueError:
@@ -396,21 +406,34 @@ def register_csv(
     tasks: list[TaskState],
     delimiter: str = ",",
     field_ids: set[int] | None = None,
+    *,
+    simple: bool = False,
 ) -> str:
     """The register as CSV: task id, dates, step, then one column per field (tables: row
-    count; title children as their own columns; table cells left out). First row = headers."""
+    count; title children as their own columns; table cells left out). First row = headers.
+
+    ``simple`` (``simple_format``): nothing is quoted; the delimiter, double quotes and line
+    breaks inside a value become spaces, so every line is one task and splitting a line on the
+    delimiter gives its cells."""
     columns = [
         f
         for f in form.fields
         if enclosing_table(form, f) is None and (field_ids is None or f.id in field_ids)
     ]
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter or ",", lineterminator="\r\n")
-    writer.writerow(
-        ["id", "create_date", "last_modified_date", "current_step", *(f.name for f in columns)]
-    )
+    delimiter = delimiter or ","
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    unsafe = str.maketrans({delimiter: " ", '"': " ", "\r": " ", "\n": " "})
+
+    def row(cells: list[Any]) -> None:
+        if simple:
+            out.write(delimiter.join(str(cell).translate(unsafe) for cell in cells) + "\r\n")
+        else:
+            writer.writerow(cells)
+
+    row(["id", "create_date", "last_modified_date", "current_step", *(f.name for f in columns)])
     for task in tasks:
-        writer.writerow(
+        row(
             [
                 task.id,
                 format_datetime(task.create_date),
