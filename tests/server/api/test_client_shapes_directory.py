@@ -4,14 +4,12 @@ answers checked against the shapes the clients declare (``client_shapes``)."""
 
 from __future__ import annotations
 
-import copy
-import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from api.client_fixtures import CLIENTS, send
 from api.client_shapes import (
     check_announcement,
     check_catalog,
@@ -21,37 +19,6 @@ from api.client_shapes import (
 )
 from api.harness import ALICE, BOB, ORG_ID, RunningServer, assert_error, person_client
 from api.people_shapes import check_person
-
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "clients"
-CLIENTS = ("csharp", "typescript", "python")
-
-
-def client_call(client: str, name: str, **ids: Any) -> dict[str, Any]:
-    """A client's request from the fixtures, ``"{name}"`` strings (in the path, or as whole
-    values in the body) replaced by ids."""
-    call: dict[str, Any] = json.loads((FIXTURES / client / f"{name}.json").read_text())
-
-    def fill(value: Any) -> Any:
-        if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-            return ids[value[1:-1]]
-        if isinstance(value, list):
-            return [fill(v) for v in value]
-        if isinstance(value, dict):
-            return {k: fill(v) for k, v in value.items()}
-        return value
-
-    path = call["path"]
-    for key, value in ids.items():
-        path = path.replace(f"{{{key}}}", str(value))
-    return {"method": call["method"], "path": path, "body": fill(copy.deepcopy(call.get("body")))}
-
-
-def send(http: httpx.Client, client: str, name: str, **ids: Any) -> httpx.Response:
-    """Send the fixture as the client does: the body as raw UTF-8 JSON, ``application/json``."""
-    call = client_call(client, name, **ids)
-    content = None if call["body"] is None else json.dumps(call["body"]).encode()
-    headers = {"Content-Type": "application/json"} if content is not None else {}
-    return http.request(call["method"], call["path"], content=content, headers=headers)
 
 
 def ok(response: httpx.Response) -> Any:
