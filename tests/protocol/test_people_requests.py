@@ -21,9 +21,24 @@ from pyrus_bots.protocol.models.people_requests import (
     UpdateRoleRequest,
 )
 
-FIXTURES = json.loads(
-    (Path(__file__).parents[1] / "fixtures" / "people" / "client_requests.json").read_text()
-)
+_CLIENT_FIXTURES = Path(__file__).parents[1] / "fixtures" / "clients"
+_FILES = {
+    "create_member": "members_create",
+    "update_member": "members_update",
+    "set_avatar": "members_avatar",
+    "members_bulk": "members_bulk",
+    "create_role": "roles_create",
+    "update_role": "roles_update",
+    "delete_role": "roles_delete",
+}
+# {call: {client: body}} for every client that makes the call.
+FIXTURES: dict[str, dict[str, Any]] = {
+    call: {
+        path.parent.name: json.loads(path.read_text())["body"]
+        for path in sorted(_CLIENT_FIXTURES.glob(f"*/{name}.json"))
+    }
+    for call, name in _FILES.items()
+}
 MODELS: dict[str, type[StrictBody]] = {
     "create_member": CreateMemberRequest,
     "update_member": UpdateMemberRequest,

@@ -9,6 +9,7 @@ from pyrus_bots.bot.client import (
     AsyncPyrusClient,
     PyrusClient,
     endpoints,
+    endpoints_catalogs,
     endpoints_lists,
     endpoints_people,
 )
@@ -27,7 +28,7 @@ def test_every_builder_is_a_method_of_both_clients() -> None:
         "CatalogFilters",
         "FileData",
         "register_body",
-    } | set(endpoints_lists.__all__)
+    } | set(endpoints_lists.__all__) | set(endpoints_catalogs.__all__)
 
 
 def test_async_methods_are_coroutines_and_sync_methods_are_not() -> None:
@@ -43,7 +44,7 @@ def test_methods_show_the_builder_signature_and_docstring() -> None:
     for name in ENDPOINTS:
         builder = next(
             found
-            for module in (endpoints, endpoints_lists, endpoints_people)
+            for module in (endpoints, endpoints_catalogs, endpoints_lists, endpoints_people)
             if (found := getattr(module, name, None)) is not None
         )
         method = getattr(client, name)

@@ -104,6 +104,17 @@ def _check(value: Any, shape: Any, where: str) -> None:
         assert not isinstance(value, bool), where
 
 
+def check_shape(
+    value: Any, shape: dict[str, Any], required: tuple[str, ...], where: str
+) -> dict[str, Any]:
+    """``value`` has only keys ``shape`` declares, of their JSON types, and the ``required``
+    ones (those the TypeScript client does not mark optional)."""
+    _check(value, shape, where)
+    for key in required:
+        assert key in value, f"{where}: {key} missing"
+    return dict(value)
+
+
 def check_person(person: dict[str, Any]) -> dict[str, Any]:
     _check(person, PERSON_KEYS, "person")
     for key in PERSON_REQUIRED:

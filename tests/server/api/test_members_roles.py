@@ -1,11 +1,11 @@
 """Members, roles, the profile identity and bot rights through /v4, with the exact bodies the
-official Python, C# and TypeScript clients send (tests/fixtures/people/client_requests.json),
+official Python, C# and TypeScript clients send (tests/fixtures/clients/<client>/members_*,
+roles_*, bots_*),
 answers checked against the shapes the clients declare (``people_shapes``)."""
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import os
 from collections.abc import Iterator
@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
+from api.client_fixtures import client_body
 from api.harness import (
     ALICE,
     BOB,
@@ -46,7 +47,6 @@ from pyrus_bots.protocol.models.people_requests import (
 )
 from pyrus_bots.server.settings import Settings
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "people" / "client_requests.json"
 DANA = {"id": 1010, "email": "dana@acme.test", "key": "dana-key"}
 """The organisation's personnel manager: manage_persons_in_organization and manage_roles."""
 
@@ -95,22 +95,25 @@ def people_server(
             drop()
 
 
-def fixture(*path: str, **ids: Any) -> Any:
-    """A client's request body from the fixtures, with ``"{name}"`` strings replaced by ids."""
-    data: Any = json.loads(FIXTURES.read_text())
-    for key in path:
-        data = data[key]
+# The request names of tests/fixtures/clients/<client>/ for each call of this module.
+_FILES = {
+    "create_member": "members_create",
+    "update_member": "members_update",
+    "set_avatar": "members_avatar",
+    "members_bulk": "members_bulk",
+    "create_role": "roles_create",
+    "update_role": "roles_update",
+    "delete_role": "roles_delete",
+    "update_bot": "bots_update",
+}
 
-    def fill(value: Any) -> Any:
-        if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-            return ids[value[1:-1]]
-        if isinstance(value, list):
-            return [fill(v) for v in value]
-        if isinstance(value, dict):
-            return {k: fill(v) for k, v in value.items()}
-        return value
 
-    return fill(copy.deepcopy(data))
+def fixture(call: str, client: str, **ids: Any) -> Any:
+    """A client's request body from the fixtures, with ``"{name}"`` strings replaced by ids
+    (``roles_bulk`` is the C# client's, ``client`` naming the create, update or delete)."""
+    if call == "roles_bulk":
+        return client_body("csharp", f"roles_bulk_{client}", **ids)
+    return client_body(client, _FILES[call], **ids)
 
 
 def ok(response: httpx.Response) -> Any:

@@ -10,7 +10,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, Generic, Self, TypeVar
 
-from pyrus_bots.bot.client import endpoints, endpoints_lists, endpoints_people
+from pyrus_bots.bot.client import (
+    endpoints,
+    endpoints_catalogs,
+    endpoints_lists,
+    endpoints_people,
+)
 from pyrus_bots.bot.client.core import (
     DEFAULT_API_URL,
     DEFAULT_AUTH_URL,
@@ -127,6 +132,9 @@ class PyrusClientBase(ABC, Generic[TransportT]):
     create_catalog = Endpoint(endpoints.create_catalog)
     sync_catalog = Endpoint(endpoints.sync_catalog)
     diff_catalog = Endpoint(endpoints.diff_catalog)
+    create_catalogs = Endpoint(endpoints_catalogs.create_catalogs)
+    sync_catalogs = Endpoint(endpoints_catalogs.sync_catalogs)
+    delete_catalogs = Endpoint(endpoints_catalogs.delete_catalogs)
     # files
     upload_file = Endpoint(endpoints.upload_file)
     download_file = Endpoint(endpoints.download_file)

@@ -15,6 +15,7 @@ from pyrus_bots.protocol.models.catalog import (
     CatalogInfo,
     CatalogItem,
     CatalogsResponse,
+    CatalogsSyncResponse,
     CatalogSyncRequest,
     CatalogSyncResponse,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "CatalogSyncResponse",
     "CatalogValue",
     "CatalogsResponse",
+    "CatalogsSyncResponse",
     "Channel",
     "ChoiceOption",
     "CommentRequest",

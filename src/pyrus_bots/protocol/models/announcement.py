@@ -50,11 +50,12 @@ class AnnouncementsResponse(PyrusModel):
 
 
 class CreateAnnouncementRequest(StrictBody):
-    """``POST /announcements``: ``text`` or ``formatted_text``, and uploaded files."""
+    """``POST /announcements``: ``text`` or ``formatted_text``, and uploaded files (a NewFile,
+    or a bare guid string as the official Python client sends them)."""
 
     text: StrictStr | None = None
     formatted_text: StrictStr | None = None
-    attachments: list[NewFile] = Field(default_factory=list)
+    attachments: list[NewFile | StrictStr] = Field(default_factory=list)
 
 
 class AnnouncementCommentRequest(CreateAnnouncementRequest):

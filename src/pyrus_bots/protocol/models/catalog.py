@@ -18,6 +18,7 @@ __all__ = [
     "CatalogSyncRequest",
     "CatalogSyncResponse",
     "CatalogsResponse",
+    "CatalogsSyncResponse",
 ]
 
 
@@ -93,11 +94,18 @@ class CatalogsResponse(PyrusModel):
 class CatalogSyncResponse(PyrusModel):
     """What catalog sync and diff answer: the items added, deleted and updated."""
 
+    catalog_id: int | None = None
     apply: bool | None = None
     added: list[CatalogItem] = Field(default_factory=list)
     deleted: list[CatalogItem] = Field(default_factory=list)
     updated: list[CatalogItem] = Field(default_factory=list)
     catalog_headers: list[CatalogHeader] = Field(default_factory=list)
+
+
+class CatalogsSyncResponse(PyrusModel):
+    """``POST /catalogs/bulk``: one sync answer per catalog, in the order of the request."""
+
+    catalogs: list[CatalogSyncResponse] = Field(default_factory=list)
 
 
 class CatalogCreateRequest(PyrusModel):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pyrus_bots.protocol.models.parsing import StrictBody
 
-__all__ = ["CatalogDiffRequest", "CatalogItemIn", "CreateCatalogRequest", "SyncCatalogRequest"]
+__all__ = [
+    "CatalogDiffRequest",
+    "CatalogItemIn",
+    "CreateCatalogRequest",
+    "DeleteCatalogRequest",
+    "SyncCatalogRequest",
+    "SyncCatalogsItem",
+]
 
 
 class CatalogItemIn(StrictBody):
@@ -37,3 +44,15 @@ class CatalogDiffRequest(StrictBody):
 
     upsert: list[CatalogItemIn] | None = None
     delete: list[str] | None = None
+
+
+class SyncCatalogsItem(SyncCatalogRequest):
+    """One entry of ``POST /catalogs/bulk``: a sync of the catalog ``id``."""
+
+    id: int
+
+
+class DeleteCatalogRequest(StrictBody):
+    """One entry of ``DELETE /catalogs/bulk``."""
+
+    id: int

@@ -7,6 +7,8 @@ right to create announcements to every new member). Attachments are files upload
 
 from __future__ import annotations
 
+import html
+from html.parser import HTMLParser
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -49,8 +51,10 @@ async def _can_see_announcement(
 file_access.register_holder_kind(ANNOUNCEMENT_HOLDER, _can_see_announcement)
 
 
-def _file_id(caller: Caller, attachment: NewFile) -> int:
+def _file_id(caller: Caller, attachment: NewFile | str) -> int:
     directory = caller.directory
+    if isinstance(attachment, str):
+        attachment = NewFile(guid=attachment)
     if attachment.guid is not None and attachment.guid in directory.files_by_guid:
         return directory.files_by_guid[attachment.guid].id
     if attachment.attachment_id is not None and attachment.attachment_id in directory.files_by_id:
@@ -73,12 +77,37 @@ def _body(caller: Caller, request: CreateAnnouncementRequest) -> dict[str, Any]:
     }
 
 
+class _TextOfHtml(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _texts(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``text`` and ``formatted_text``, each made from the other when only one was posted:
+    the TypeScript client declares both required on an announcement."""
+    text, formatted = body.get("text"), body.get("formatted_text")
+    if formatted is None and text:
+        formatted = html.escape(text).replace("\n", "<br>")
+    if text is None and formatted:
+        parser = _TextOfHtml()
+        parser.feed(formatted)
+        parser.close()
+        text = "".join(parser.parts)
+    return text, formatted
+
+
 def _render(caller: Caller, note: StoredNote, *, top: bool = True) -> dict[str, Any]:
     directory = caller.directory
+    body = note.body
+    text, formatted = _texts(body) if top else (body.get("text"), body.get("formatted_text"))
     rendered: dict[str, Any] = {
         "id": note.id,
-        "text": note.body.get("text"),
-        "formatted_text": note.body.get("formatted_text"),
+        "text": text,
+        "formatted_text": formatted,
         "create_date": note.create_date,
         "author": render_person_ref(directory, note.author_id),
         "attachments": [

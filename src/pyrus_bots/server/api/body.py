@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel
 
+from pyrus_bots.protocol import pyrus_json
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.parsing import check_storable, decode_object, parse_body
 
@@ -39,12 +40,42 @@ async def read_body(request: Request, model: type[_Model], *, allow_empty: bool 
     return parse_body(model, await read_json_object(request, allow_empty=allow_empty))
 
 
+async def read_array(request: Request, model: type[_Model], *, maximum: int) -> list[_Model]:
+    """A bulk body: a JSON array of 1 to ``maximum`` ``model`` objects (``items_count_out_of_
+    range`` otherwise), each read like a single body."""
+    raw = await request.body()
+    if not raw.strip():
+        raise PyrusError("empty_body", "the request body is empty")
+    try:
+        data = pyrus_json.loads(raw)
+    except ValueError:
+        raise PyrusError("invalid_json", "the request body is not valid JSON") from None
+    if not isinstance(data, list):
+        raise PyrusError("invalid_json", "the request body must be a JSON array")
+    if not 1 <= len(data) <= maximum:
+        raise PyrusError("items_count_out_of_range", f"1 to {maximum} items at once")
+    check_storable(data, raw)
+    return [parse_body(model, item) for item in data]
+
+
 def json_body(model: type[BaseModel], *, required: bool = True) -> dict[str, Any]:
     """``openapi_extra`` documenting a JSON request body of this model."""
     return {
         "requestBody": {
             "required": required,
             "content": {"application/json": {"schema": _inline_schema(model)}},
+        }
+    }
+
+
+def json_array_body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` documenting a JSON array of ``model`` objects as the body."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "array", "items": _inline_schema(model)}}
+            },
         }
     }
 

@@ -290,6 +290,16 @@ async def diff_catalog(
     return await _merge(session, row, headers, upsert, delete, apply)
 
 
+async def delete_catalog(session: AsyncSession, catalog_id: int) -> None:
+    """Mark the catalog deleted (``DELETE /catalogs/bulk``): it keeps its items for the tasks
+    that chose them, but can no longer be changed."""
+    row = await _editable(session, catalog_id)
+    row.deleted = True
+    row.version += 1
+    await session.flush()
+    await bump_directory_version(session)
+
+
 async def rename_catalog(session: AsyncSession, catalog_id: int, name: str) -> bool:
     row = await session.get(CatalogRow, catalog_id)
     if row is None or row.name == name:
