@@ -39,7 +39,8 @@ Tables merge: rows named by ``row_id`` are changed cell by cell, new ids add row
 mentioned stay. Row ``position`` is accepted and ignored (rows keep their insertion order).
 A due date written without the sibling ``duration`` key keeps the stored duration (clients that
 echo a field back drop that key); ``"duration": null`` removes it.
-Values attached to multiple-choice options (``value.fields``) are ignored.
+Sub-fields of multiple-choice options are stored at top level like title children; a choice's
+read value lists those of its chosen options under ``fields`` (``option_fields``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from pyrus_bots.protocol.field_values import (
 from pyrus_bots.protocol.pyrus_json import format_date, omit_empty
 from pyrus_bots.server.workflow.addressing import find_field, table_columns, title_children
 from pyrus_bots.server.workflow.entities import render_file, render_person_ref
+from pyrus_bots.server.workflow.option_fields import option_fields
 from pyrus_bots.server.workflow.state import Catalog, Directory, FieldDef, FormDef, TaskState
 
 __all__ = [
@@ -334,7 +336,7 @@ def _read_catalog(directory: Directory, fdef: FieldDef, stored: Mapping[str, Any
     }
 
 
-def _read_multiple_choice(fdef: FieldDef, stored: Mapping[str, Any]) -> Any:
+def _read_multiple_choice(fdef: FieldDef, stored: Mapping[str, Any]) -> dict[str, Any]:
     names = {o.id: o.value for o in fdef.options}
     ids: list[int] = list(stored.get("choice_ids", []))
     return {
@@ -380,12 +382,26 @@ def read_value(
         }
     if is_empty(stored):
         return None
+    if kind == "multiple_choice":
+        value = _read_multiple_choice(fdef, stored)
+        if children is not None:
+            value["fields"] = [
+                read_field(
+                    directory,
+                    form,
+                    child,
+                    children.get(child.id),
+                    task=task,
+                    children=children,
+                    files_url=files_url,
+                )
+                for child in option_fields(form, fdef, value["choice_ids"])
+            ]
+        return value
     if kind in ("due_date", "due_date_time"):
         return stored.get("date", stored.get("datetime"))
     if kind == "catalog":
         return _read_catalog(directory, fdef, stored)
-    if kind == "multiple_choice":
-        return _read_multiple_choice(fdef, stored)
     if kind == "person":
         return render_person_ref(directory, int(stored))
     if kind == "file":
