@@ -14,9 +14,10 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+
 from api.harness import (
     ALICE,
     BOT_ID,
@@ -29,7 +30,6 @@ from api.harness import (
     person_client,
     serve_in_thread,
 )
-
 from pyrus_bots.server.settings import Settings
 
 CLIENTS = ("python", "csharp", "typescript")
@@ -131,9 +131,9 @@ def workspace(hook_url: str) -> dict[str, Any]:
 
 
 class Hook(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
+    received: ClassVar[list[dict[str, Any]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         Hook.received.append(json.loads(body))
         self.send_response(200)
