@@ -53,8 +53,12 @@ def needs_catalog(spec: FieldSpec, value: Any) -> bool:
 
 def apply_form(index: FieldIndex, form: FormTemplate | Mapping[str, Any] | Any) -> None:
     """Give the fields of ``index`` what the template knows: every option of a multiple-choice
-    field (deleted ones cannot be chosen), a catalog field's catalog id, single or multiple."""
-    for field in as_form(form).fields_flat():
+    field (deleted ones cannot be chosen), a catalog field's catalog id, single or multiple; and
+    the fields the task does not list (sub-fields of options the task has not chosen), so that a
+    reply may fill them along with their option."""
+    template = as_form(form)
+    index.extend([field.to_pyrus() for field in template.fields])
+    for field in template.fields_flat():
         if field.id is None or field.info is None:
             continue
         try:

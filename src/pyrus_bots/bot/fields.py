@@ -80,7 +80,8 @@ class FieldSpec:
 
 
 class FieldIndex:
-    """The fields of one task (nested title fields included), looked up by id, code or name."""
+    """The fields of one task (title children and the sub-fields of chosen options included),
+    looked up by id, code or name."""
 
     __slots__ = ("_by_code", "_by_id", "_by_name")
 
@@ -94,6 +95,12 @@ class FieldIndex:
     @classmethod
     def of_task(cls, task: Mapping[str, Any] | None) -> FieldIndex:
         return cls(task.get("fields") if task else None)
+
+    def extend(self, fields: Sequence[Mapping[str, Any]]) -> None:
+        """Add the fields (template or task JSON) this index does not list yet: the sub-fields
+        of options a task has not chosen appear only in the form template."""
+        for raw, in_table in _walk(fields, in_table=False):
+            self._add(raw, in_table)
 
     def _add(self, raw: Mapping[str, Any], in_table: bool) -> None:
         field_id = raw.get("id")
@@ -175,6 +182,13 @@ def _walk(
         if kind == "title":
             nested = value.get("fields") if isinstance(value, Mapping) else None
             yield from _walk(nested or info.get("fields") or (), in_table=in_table)
+        elif kind == "multiple_choice":
+            # sub-fields of the chosen options (a task), of every option (a template)
+            chosen = value.get("fields") if isinstance(value, Mapping) else None
+            yield from _walk(chosen or (), in_table=in_table)
+            for option in info.get("options") or ():
+                if isinstance(option, Mapping):
+                    yield from _walk(option.get("fields") or (), in_table=in_table)
         elif kind == "table":
             for row in value if isinstance(value, list) else ():
                 if isinstance(row, Mapping):

@@ -392,7 +392,12 @@ def _checked_now(field: FieldRef, value: Any) -> dict[str, Any] | None:
     if delivery is None:
         return None
     index = delivery.fields
-    spec = index.find(field)
+    try:
+        spec = index.find(field)
+    except FieldValueError:
+        if getattr(delivery, "form_id", None) is not None:
+            return None  # maybe a sub-field of an option the task has not chosen: the template
+        raise
     if needs_form(spec, value) or needs_catalog(spec, value):
         return None
     return index.update(field, value)

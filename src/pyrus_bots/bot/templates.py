@@ -129,12 +129,18 @@ async def resolve_names(reply: Reply, event: Delivery, cache: TemplateCache) -> 
     index = event.fields
     choice_specs: list[tuple[FieldSpec, Any]] = []
     catalog_specs: list[tuple[FieldSpec, Any]] = []
+    unknown = False
     for ref, value in unresolved_updates(reply):
         spec = _find(index, ref)
-        if spec is not None and needs_form(spec, value):
+        if spec is None:
+            unknown = True  # only the template lists the sub-fields of options not chosen
+        elif needs_form(spec, value):
             choice_specs.append((spec, value))
-        elif spec is not None and needs_catalog(spec, value):
+        elif needs_catalog(spec, value):
             catalog_specs.append((spec, value))
+    if unknown and not choice_specs and not catalog_specs:
+        await _read_template_fields(event, cache, index)
+        return
     if not choice_specs and not catalog_specs:
         return
     if not await _read_form(event, cache, index, choice_specs, catalog_specs):
@@ -175,6 +181,18 @@ async def _read_form(
             f"read ({error}); use the choice id"
         ) from None
     return True
+
+
+async def _read_template_fields(event: Delivery, cache: TemplateCache, index: FieldIndex) -> None:
+    """Give ``index`` the fields only the template lists; when it cannot be read, rendering
+    reports the unknown field."""
+    if event.form_id is None:
+        return
+    try:
+        template, _ = await cache.form(event.api, event.form_id)
+    except (PyrusError, RuntimeError):
+        return
+    apply_form(index, template)
 
 
 async def _read_catalog(event: Delivery, cache: TemplateCache, spec: FieldSpec, value: Any) -> None:

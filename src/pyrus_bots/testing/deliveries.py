@@ -70,6 +70,9 @@ class TypedValue:
     options: Sequence[str] | Mapping[int, str] | None = None
     id: int | None = None
     catalog_id: int | None = None
+    option_fields: Mapping[str, Mapping[str, str | TypedValue]] | None = None
+    """For a choice field in :func:`~pyrus_bots.testing.make_form`: option name -> the option's
+    sub-fields (code -> type name or :func:`typed`)."""
 
 
 def typed(
@@ -80,13 +83,15 @@ def typed(
     options: Sequence[str] | Mapping[int, str] | None = None,
     id: int | None = None,
     catalog_id: int | None = None,
+    option_fields: Mapping[str, Mapping[str, str | TypedValue]] | None = None,
 ) -> TypedValue:
     """A field of a given type for :func:`make_task`: ``typed("money", 1500)``,
     ``typed("multiple_choice", "New", options=["New", "Approved"])``; ``value=None`` leaves
     the field empty (it is still listed, as Pyrus lists every form field). ``options`` give
     the choice's id and name in the value; like Pyrus, the task does not list them (the form
-    template does: see :func:`~pyrus_bots.testing.make_form`)."""
-    return TypedValue(type, value, name, options, id, catalog_id)
+    template does: see :func:`~pyrus_bots.testing.make_form`). ``option_fields`` give the
+    sub-fields of a choice's options, by option name (``{"Invoice": {"u_inn": "text"}}``)."""
+    return TypedValue(type, value, name, options, id, catalog_id, option_fields)
 
 
 def _person(value: Any) -> dict[str, Any]:

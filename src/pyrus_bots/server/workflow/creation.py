@@ -8,6 +8,7 @@ from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.requests import CreateTaskRequest
 from pyrus_bots.server.workflow import steps
 from pyrus_bots.server.workflow.change import Applied, Change, unique
+from pyrus_bots.server.workflow.defaults import fill_defaults
 from pyrus_bots.server.workflow.schedule import set_due, set_schedule
 from pyrus_bots.server.workflow.state import (
     Approval,
@@ -32,8 +33,9 @@ def create_task(
 
     Simple: ``text`` or ``formatted_text`` (the request checked it: ``text_missing``). Form:
     ``form_id`` of a live form the author may use (else ``form_id_missing`` /
-    ``access_denied_form``), ``fields`` initial values, ``approvals`` (PersonIdentity[][]) added
-    to the form's step approvers.
+    ``access_denied_form``), ``fields`` initial values (with ``fill_defaults``, the form's
+    defaults in the fields left empty), ``approvals`` (PersonIdentity[][]) added to the form's
+    step approvers.
     """
     task = TaskState(id=task_id, author_id=author.id, create_date=now, last_modified_date=now)
     change = Change(directory, task, author, now)
@@ -52,6 +54,8 @@ def create_task(
     _add_initial_approvals(change, request)
     if change.form is not None:
         changes = apply_field_updates(directory, change.form, task.fields, request.fields)
+        if request.fill_defaults:
+            changes += fill_defaults(directory, change.form, task.fields)
         change.record_fields([c for c in changes if c.stored is not None])
     change.attach(request.attachments)
     set_due(change, request.due_date, request.due, request.duration)

@@ -14,7 +14,8 @@ Step semantics (DESIGN.md 3.5):
   to waiting); those who approved in advance (``approval_steps``) keep their approval, so a step
   whose approvers all approved already is passed at once. A step without approvers is passed too.
   Leaving step S needs every field with ``required_step <= S`` filled (``required_field_missing``;
-  ``required_table_field_missing`` for a table column, row by row). Approval on the last step
+  ``required_table_field_missing`` for a table column, row by row); a sub-field of a
+  multiple-choice option counts only while its option is chosen. Approval on the last step
   closes the task (``TaskClosed``); ``current_step`` stays on the last step.
 - ``rejected`` on the current step S returns the task to step max(1, S-1), sets that step's
   approvals back to waiting, records ``reset_to_step`` and emits ``StepEntered`` for it.

@@ -14,6 +14,8 @@ Choices for what Pyrus leaves open:
 - ``fields`` lists every top-level field of the form (DESIGN.md 3.5), ``value`` omitted while
   empty. Title children appear only inside their title's ``value.fields`` (spec 3.8), each with
   its ``parent_id``; table rows list every column as a cell with ``parent_id`` and ``row_id``.
+  Sub-fields of a multiple-choice option appear inside the choice's ``value.fields`` while the
+  option is chosen, and in the template inside ``info.options[].fields``.
 - ``steps`` lists every step of the form; ``elapsed_time`` (ms) is given for the steps the task
   has reached: until the next step was entered, or until the close date or ``now`` for the
   current step. ``now`` defaults to the task's ``last_modified_date`` (the renderer reads no
@@ -33,7 +35,6 @@ from typing import Any
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.comment import TaskComment
 from pyrus_bots.protocol.pyrus_json import format_date, format_datetime, omit_empty
-from pyrus_bots.server.workflow.addressing import table_columns, title_children
 from pyrus_bots.server.workflow.entities import (
     render_file,
     render_person,
@@ -45,10 +46,10 @@ from pyrus_bots.server.workflow.state import (
     Catalog,
     Comment,
     Directory,
-    FieldDef,
     FormDef,
     TaskState,
 )
+from pyrus_bots.server.workflow.templates import render_field_template, render_form
 from pyrus_bots.server.workflow.values import read_field
 
 __all__ = [
@@ -74,56 +75,6 @@ def _ms_between(start: datetime, end: datetime) -> int:
 
 
 # --- forms and catalogs ----------------------------------------------------------------------
-
-
-def render_field_template(form: FormDef, fdef: FieldDef) -> dict[str, Any]:
-    """A template field (spec 3.6): id, type, name, code and ``info`` with its settings."""
-    info: dict[str, Any] = {
-        "code": fdef.code,
-        "required_step": fdef.required_step,
-        "immutable_step": fdef.immutable_step,
-        "catalog_id": fdef.catalog_id,
-        "form_id": fdef.form_id,
-        "decimal_places": fdef.decimal_places,
-        "multiline": fdef.multiline or None,
-        "text": fdef.text,
-    }
-    if fdef.type in ("catalog", "multiple_choice"):
-        info["multiple_choice"] = fdef.multiple_choice
-    if fdef.type == "multiple_choice":
-        info["options"] = [
-            {"choice_id": o.id, "choice_value": o.value, "deleted": o.deleted or None}
-            for o in fdef.options
-        ]
-    if fdef.type == "table":
-        info["columns"] = [render_field_template(form, c) for c in table_columns(form, fdef)]
-    if fdef.type == "title":
-        info["fields"] = [render_field_template(form, c) for c in title_children(form, fdef)]
-    out: dict[str, Any] = omit_empty(
-        {
-            "id": fdef.id,
-            "type": fdef.type,
-            "name": fdef.name,
-            "code": fdef.code,
-            "parent_id": fdef.parent_id,
-            "info": info,
-        }
-    )
-    return out
-
-
-def render_form(directory: Directory, form: FormDef) -> dict[str, Any]:
-    """``GET /v4/forms/{id}``: id, name, steps as ``{"1": name}``, top-level template fields."""
-    out: dict[str, Any] = omit_empty(
-        {
-            "id": form.id,
-            "name": form.name,
-            "steps": {str(s.number): s.name for s in form.steps},
-            "fields": [render_field_template(form, f) for f in form.fields if f.parent_id is None],
-            "deleted_or_closed": form.deleted,
-        }
-    )
-    return out
 
 
 def _matches(value: str, wanted: str, use_wildcard: bool) -> bool:

@@ -56,7 +56,8 @@ class ChoiceOption:
 
 @dataclass(slots=True)
 class FieldDef:
-    """A field of a form template. Nested fields (title children, table columns) carry parent_id."""
+    """A field of a form template. Nested fields (title children, table columns, sub-fields of a
+    multiple-choice option) carry parent_id; an option's sub-field also its ``option_id``."""
 
     id: int
     type: str
@@ -73,6 +74,11 @@ class FieldDef:
     multiline: bool = False
     text: str | None = None
     """The hint text of a ``note`` field."""
+    option_id: int | None = None
+    """For a sub-field of a multiple-choice option: that option's id (the field shows, and
+    counts, only while the option is chosen)."""
+    default: Any = None
+    """The value ``fill_defaults`` writes into the empty field, in the write format."""
 
 
 @dataclass(slots=True)

@@ -11,6 +11,7 @@ from pyrus_bots.protocol.models.person import PersonIdentity
 from pyrus_bots.server.workflow.access import acts_for
 from pyrus_bots.server.workflow.addressing import enclosing_table
 from pyrus_bots.server.workflow.change import Change
+from pyrus_bots.server.workflow.option_fields import is_shown
 from pyrus_bots.server.workflow.state import Approval, StepEntered, TaskClosed
 from pyrus_bots.server.workflow.state import ApprovalChoice as StoredChoice
 from pyrus_bots.server.workflow.values import READ_ONLY_TYPES, is_empty
@@ -157,6 +158,8 @@ def _check_required(change: Change, step: int) -> None:
     for fdef in form.fields:
         if fdef.required_step is None or fdef.required_step > step:
             continue
+        if not is_shown(form, fields, fdef):
+            continue  # a sub-field of an option not chosen
         table = enclosing_table(form, fdef)
         if table is None:
             computed = fdef.type == "title" or fdef.type in READ_ONLY_TYPES

@@ -7,6 +7,10 @@ written directly by their own id. Naming a field twice in one request is ``dupli
 Read-only types (step, status, note, author, project, creation_date) are skipped, whether or not
 a value was sent: the official Python client sends them without a value and other clients echo
 them back with the value they read.
+A multiple-choice entry's ``value.fields`` writes the sub-fields of its options (a value with
+``fields`` and no choice key leaves the choice as it is); sub-fields may also be written by their
+own id, code or name. A value for a sub-field whose option is not chosen once the whole request
+is applied is ``unable_to_edit_field`` (``option_fields``).
 """
 
 from __future__ import annotations
@@ -18,8 +22,11 @@ from typing import Any
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.requests import FieldUpdate
 from pyrus_bots.server.workflow.addressing import find_field, find_top_level_field, title_children
+from pyrus_bots.server.workflow.option_fields import check_shown, option_fields
 from pyrus_bots.server.workflow.state import Directory, FieldDef, FormDef
 from pyrus_bots.server.workflow.values import READ_ONLY_TYPES, is_empty, store_title, store_value
+
+_CHOICE_KEYS = frozenset({"choice_ids", "choice_id", "choice_names", "choice_name"})
 
 
 @dataclass(slots=True, frozen=True)
@@ -54,6 +61,7 @@ def apply_field_updates(
         # The Pyrus JSON of the entry: value converters read its keys (``value``, ``duration``).
         entry = update.to_pyrus()
         writer.write(find_top_level_field(form, entry), entry)
+    check_shown(form, fields, writer.seen)
     return writer.changes
 
 
@@ -78,6 +86,9 @@ class _Writer:
         if fdef.type == "title":
             self._write_title(fdef, entry)
             return
+        if fdef.type == "multiple_choice" and isinstance(entry.get("value"), Mapping):
+            self._write_choice(fdef, entry)
+            return
         self._set(
             fdef, store_value(self.directory, self.form, fdef, entry, self.fields.get(fdef.id))
         )
@@ -94,6 +105,22 @@ class _Writer:
         if not isinstance(children, list):
             raise PyrusError("invalid_value_format", f"title {fdef.id}: fields must be a list")
         scope = title_children(self.form, fdef)
+        for child_entry in children:
+            self.write(find_field(scope, child_entry), child_entry)
+
+    def _write_choice(self, fdef: FieldDef, entry: Mapping[str, Any]) -> None:
+        value: Mapping[str, Any] = entry["value"]
+        if _CHOICE_KEYS & value.keys() or "fields" not in value:
+            current = self.fields.get(fdef.id)
+            self._set(fdef, store_value(self.directory, self.form, fdef, entry, current))
+        children = value.get("fields")
+        if children is None:
+            return
+        if not isinstance(children, list):
+            raise PyrusError(
+                "invalid_value_format", f"multiple choice {fdef.id}: fields must be a list"
+            )
+        scope = option_fields(self.form, fdef)
         for child_entry in children:
             self.write(find_field(scope, child_entry), child_entry)
 

@@ -38,8 +38,11 @@ Tables merge: rows named by ``row_id`` are changed cell by cell, new ids add row
 ``row_id`` gets the next free id), ``{"row_id": n, "delete": true}`` removes a row, rows not
 mentioned stay. Row ``position`` is accepted and ignored (rows keep their insertion order).
 A due date written without the sibling ``duration`` key keeps the stored duration (clients that
-echo a field back drop that key); ``"duration": null`` removes it.
-Values attached to multiple-choice options (``value.fields``) are ignored.
+echo a field back drop that key); ``"duration": null`` removes it. An entry with a ``duration``
+and no ``value`` key changes the duration of the date the field holds; a duration with an empty
+value, or on an empty field, is ``due_missing``.
+Sub-fields of multiple-choice options are stored at top level like title children; a choice's
+read value lists those of its chosen options under ``fields`` (``option_fields``).
 """
 
 from __future__ import annotations
@@ -56,18 +59,18 @@ from pyrus_bots.protocol.field_values import (
     WireValueError,
     wire_catalog,
     wire_duration,
-    wire_file_ref,
     wire_files,
     wire_form_link,
     wire_multiple_choice,
     wire_number,
-    wire_person,
     wire_table,
     wire_title,
 )
 from pyrus_bots.protocol.pyrus_json import format_date, omit_empty
 from pyrus_bots.server.workflow.addressing import find_field, table_columns, title_children
 from pyrus_bots.server.workflow.entities import render_file, render_person_ref
+from pyrus_bots.server.workflow.option_fields import option_fields
+from pyrus_bots.server.workflow.references import resolve_file_id, resolve_person_id
 from pyrus_bots.server.workflow.state import Catalog, Directory, FieldDef, FormDef, TaskState
 
 __all__ = [
@@ -112,9 +115,16 @@ def _checked(fdef: FieldDef, rule: Callable[..., Any], value: Any, *more: Any) -
 
 
 def _store_due(fdef: FieldDef, value: Any, entry: Mapping[str, Any], current: Any) -> Any:
+    """A due date (or date-time) and its ``duration``, checked as one entry: a duration needs
+    the entry's own date, or, when the entry gives no ``value`` at all, the date it already has."""
     key = "date" if fdef.type == "due_date" else "datetime"
-    stored: dict[str, Any] = {key: _checked(fdef, WRITE_RULES[fdef.type], value)}
     duration = _checked(fdef, wire_duration, entry)
+    if value is None or (isinstance(value, str) and not value):
+        kept = current.get(key) if isinstance(current, Mapping) else None
+        if "value" in entry or kept is None:
+            raise _bad(fdef, "a duration needs a due date", "due_missing")
+        return {key: kept, "duration": duration}
+    stored: dict[str, Any] = {key: _checked(fdef, WRITE_RULES[fdef.type], value)}
     if "duration" not in entry and isinstance(current, Mapping):
         # clients that echo a field back (the official Python one) drop the sibling key
         duration = current.get("duration")
@@ -191,42 +201,6 @@ def _store_multiple_choice(fdef: FieldDef, value: Any) -> Any:
     return {"choice_ids": chosen} if chosen else None
 
 
-def resolve_person_id(directory: Directory, identity: Any, *, allow_roles: bool = False) -> int:
-    """The person id a PersonIdentity (``{"id"}`` or ``{"email"}``, or a bare id) names."""
-    try:
-        ref = wire_person(identity)
-    except WireValueError as error:
-        raise PyrusError(error.code, error.why) from None
-    if "id" in ref:
-        person_id: int = ref["id"]
-        if person_id in directory.people or (allow_roles and person_id in directory.roles):
-            return person_id
-        raise PyrusError("invalid_person_id", f"there is no person with id {person_id!r}")
-    person = directory.person_by_email(ref["email"])
-    if person is None:
-        raise PyrusError("invalid_email", f"there is no person with e-mail {ref['email']!r}")
-    return person.id
-
-
-def resolve_file_id(directory: Directory, ref: Any) -> int:
-    """The file id a NewFile (guid string, ``{guid}``, ``{attachment_id}`` or ``{id}``) names.
-
-    A ``{url}`` NewFile is refused: the platform does not fetch files from the web.
-    """
-    try:
-        new_file = wire_file_ref(ref)
-    except WireValueError as error:
-        raise PyrusError(error.code, error.why) from None
-    guid = new_file.get("guid")
-    if guid is not None and guid in directory.files_by_guid:
-        return directory.files_by_guid[guid].id
-    file_id = new_file.get("attachment_id")
-    if file_id is not None and file_id in directory.files_by_id:
-        return int(file_id)
-    shown = guid if guid is not None else file_id if file_id is not None else new_file.get("url")
-    raise PyrusError("unrecognized_attachment_id", f"no uploaded file {shown!r}")
-
-
 def _store_table(
     directory: Directory, form: FormDef, fdef: FieldDef, value: Any, current: Any
 ) -> Any:
@@ -287,6 +261,8 @@ def store_value(
     """
     value = entry.get("value")
     kind = fdef.type
+    if kind in ("due_date", "due_date_time") and entry.get("duration") is not None:
+        return _store_due(fdef, value, entry, current)  # a duration alone keeps the date
     if value is None or (isinstance(value, str | list) and len(value) == 0 and kind != "table"):
         return None  # protocol.field_values.clears, inline on this hot path
     if kind in ("money", "number"):
@@ -334,7 +310,7 @@ def _read_catalog(directory: Directory, fdef: FieldDef, stored: Mapping[str, Any
     }
 
 
-def _read_multiple_choice(fdef: FieldDef, stored: Mapping[str, Any]) -> Any:
+def _read_multiple_choice(fdef: FieldDef, stored: Mapping[str, Any]) -> dict[str, Any]:
     names = {o.id: o.value for o in fdef.options}
     ids: list[int] = list(stored.get("choice_ids", []))
     return {
@@ -380,12 +356,26 @@ def read_value(
         }
     if is_empty(stored):
         return None
+    if kind == "multiple_choice":
+        value = _read_multiple_choice(fdef, stored)
+        if children is not None:
+            value["fields"] = [
+                read_field(
+                    directory,
+                    form,
+                    child,
+                    children.get(child.id),
+                    task=task,
+                    children=children,
+                    files_url=files_url,
+                )
+                for child in option_fields(form, fdef, value["choice_ids"])
+            ]
+        return value
     if kind in ("due_date", "due_date_time"):
         return stored.get("date", stored.get("datetime"))
     if kind == "catalog":
         return _read_catalog(directory, fdef, stored)
-    if kind == "multiple_choice":
-        return _read_multiple_choice(fdef, stored)
     if kind == "person":
         return render_person_ref(directory, int(stored))
     if kind == "file":

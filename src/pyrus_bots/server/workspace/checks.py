@@ -47,8 +47,9 @@ def _check_forms(spec: WorkspaceSpec, people: PersonSpace, catalog_ids: set[int]
     for index, form in enumerate(spec.forms):
         people.problems.unique(seen, form.id, f"forms[{index}].id", "form id")
     form_ids = set(seen)
+    catalogs = {c.id: c for c in spec.catalogs if c.id in catalog_ids}
     return [
-        check_form(f"forms[{index}]", form, people, catalog_ids, form_ids)
+        check_form(f"forms[{index}]", form, people, catalogs, form_ids)
         for index, form in enumerate(spec.forms)
     ]
 

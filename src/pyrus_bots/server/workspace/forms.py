@@ -2,18 +2,23 @@
 
 A form's steps resolve their approvers (at most one bot each); its fields, nested ones included,
 have unique ids and codes within the form, refer to catalogs and forms of the file, and use only
-the keys their type takes (options for multiple_choice, columns for table, ...).
+the keys their type takes (options for multiple_choice, columns for table, ...). Sub-fields of a
+multiple-choice option (``options[].fields``) are fields of the form like the others, with the
+choice field as parent and the option's id as ``option_id``; defaults are checked by
+``defaults``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pyrus_bots.server.workflow.state import ChoiceOption, FieldDef, FormDef, StepDef
 from pyrus_bots.server.workflow.steps import MAX_STEPS
+from pyrus_bots.server.workspace.defaults import check_default
 from pyrus_bots.server.workspace.errors import Problems
 from pyrus_bots.server.workspace.references import PersonSpace
-from pyrus_bots.server.workspace.schema import FieldSpec, FormSpec
+from pyrus_bots.server.workspace.schema import CatalogSpec, FieldSpec, FormSpec
 
 DECIMAL_TYPES = frozenset({"number", "money"})
 
@@ -22,12 +27,12 @@ def check_form(
     path: str,
     form: FormSpec,
     people: PersonSpace,
-    catalog_ids: set[int],
+    catalogs: Mapping[int, CatalogSpec],
     form_ids: set[int],
 ) -> FormDef:
     """The definition of ``form`` (at ``path``); its problems go to ``people.problems``."""
     steps = _steps(path, form, people)
-    fields = _FormFields(people.problems, catalog_ids, form_ids, len(form.steps))
+    fields = _FormFields(people, catalogs, form_ids, len(form.steps))
     for index, spec in enumerate(form.fields):
         fields.check(f"{path}.fields[{index}]", spec, None)
     return FormDef(
@@ -66,34 +71,56 @@ def _steps(path: str, form: FormSpec, people: PersonSpace) -> list[StepDef]:
 class _FormFields:
     """The fields of one form, checked in file order (a field before its sub-fields)."""
 
-    problems: Problems
-    catalog_ids: set[int]
+    people: PersonSpace
+    catalogs: Mapping[int, CatalogSpec]
     form_ids: set[int]
     step_count: int
     out: list[FieldDef] = field(default_factory=list)
     seen_ids: dict[int, str] = field(default_factory=dict)
     seen_codes: dict[str, str] = field(default_factory=dict)
 
-    def check(self, path: str, spec: FieldSpec, parent: FieldSpec | None) -> None:
+    @property
+    def problems(self) -> Problems:
+        return self.people.problems
+
+    def check(
+        self,
+        path: str,
+        spec: FieldSpec,
+        parent: FieldSpec | None,
+        option_id: int | None = None,
+        in_table: bool = False,
+    ) -> None:
         self.problems.unique(self.seen_ids, spec.id, f"{path}.id", "field id")
         if spec.code is not None:
             self.problems.unique(self.seen_codes, spec.code, f"{path}.code", "field code")
-        self._options(path, spec)
+        self._options(path, spec, in_table)
         self._links(path, spec)
         self._steps(path, spec)
         self._nesting(path, spec, parent)
-        self.out.append(_definition(spec, parent))
+        check_default(f"{path}.default", spec, in_table, self.people, self.catalogs)
+        self.out.append(_definition(spec, parent, option_id))
+        in_table = in_table or spec.type == "table"
         for key, children in (("fields", spec.fields), ("columns", spec.columns)):
             for index, child in enumerate(children or []):
-                self.check(f"{path}.{key}[{index}]", child, spec)
+                self.check(f"{path}.{key}[{index}]", child, spec, None, in_table)
+        for o_index, option in enumerate(spec.options or []):
+            for index, child in enumerate(option.fields or []):
+                child_path = f"{path}.options[{o_index}].fields[{index}]"
+                self.check(child_path, child, spec, option.id, in_table)
 
-    def _options(self, path: str, spec: FieldSpec) -> None:
+    def _options(self, path: str, spec: FieldSpec, in_table: bool) -> None:
         if spec.type == "multiple_choice":
             if not spec.options:
                 self.problems.add(f"{path}.options", "a multiple_choice field needs options")
             seen: dict[int, str] = {}
             for index, option in enumerate(spec.options or []):
                 self.problems.unique(seen, option.id, f"{path}.options[{index}].id", "option id")
+                if option.fields and in_table:
+                    self.problems.add(
+                        f"{path}.options[{index}].fields",
+                        "options of a table column hold no fields",
+                    )
         elif spec.options is not None:
             self.problems.add(
                 f"{path}.options", f"options apply to multiple_choice fields, not {spec.type}"
@@ -105,7 +132,7 @@ class _FormFields:
         if kind == "catalog":
             if spec.catalog_id is None:
                 self.problems.add(f"{path}.catalog_id", "a catalog field needs catalog_id")
-            elif spec.catalog_id not in self.catalog_ids:
+            elif spec.catalog_id not in self.catalogs:
                 self.problems.add(
                     f"{path}.catalog_id", f"no catalog with id {spec.catalog_id} in this file"
                 )
@@ -140,7 +167,7 @@ class _FormFields:
             self.problems.add(f"{path}.type", f"a table column cannot be a {kind}")
 
 
-def _definition(spec: FieldSpec, parent: FieldSpec | None) -> FieldDef:
+def _definition(spec: FieldSpec, parent: FieldSpec | None, option_id: int | None) -> FieldDef:
     return FieldDef(
         id=spec.id,
         type=spec.type,
@@ -158,4 +185,6 @@ def _definition(spec: FieldSpec, parent: FieldSpec | None) -> FieldDef:
         form_id=spec.form_id,
         multiline=spec.multiline,
         text=spec.text,
+        option_id=option_id,
+        default=spec.default,
     )

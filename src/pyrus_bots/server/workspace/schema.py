@@ -131,6 +131,8 @@ class OptionSpec(_Spec):
     id: Id
     value: str
     deleted: bool = False
+    fields: list[FieldSpec] | None = None
+    """Sub-fields of the option, shown and filled while it is chosen."""
 
 
 class FieldSpec(_Spec):
@@ -149,6 +151,11 @@ class FieldSpec(_Spec):
     text: str | None = None
     fields: list[FieldSpec] | None = None
     columns: list[FieldSpec] | None = None
+    default: Any = None
+    """What ``fill_defaults: true`` on task creation writes into the empty field (write format)."""
+
+
+OptionSpec.model_rebuild()
 
 
 class StepSpec(_Spec):
