@@ -211,7 +211,8 @@ def resolve_person_id(directory: Directory, identity: Any, *, allow_roles: bool 
 def resolve_file_id(directory: Directory, ref: Any) -> int:
     """The file id a NewFile (guid string, ``{guid}``, ``{attachment_id}`` or ``{id}``) names.
 
-    A ``{url}`` NewFile is refused: the platform does not fetch files from the web.
+    A ``{url}`` NewFile left here is refused: callers that accept them fetch and store the
+    file first and name it by guid (``tasks.attachments``).
     """
     try:
         new_file = wire_file_ref(ref)
