@@ -4,21 +4,17 @@ every failure is a 400 and applies nothing."""
 
 from __future__ import annotations
 
-import copy
-import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from api.file_clients import CLIENTS, client_request, download
 from api.file_origin import CONTENT, NAMED, RECEIPT, FileOrigin, serve_files
 from api.harness import BOB, BOT_ID, FORM_ID, RunningServer, assert_error, person_client
 from pyrus_bots.server.store import files as file_store
 
-CLIENTS = ("python", "csharp", "typescript")
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "clients"
 MAX_BYTES = 3 * 1024 * 1024
 SERVER_SETTINGS = {"url_attachment_timeout": 1.0, "url_attachment_max_bytes": MAX_BYTES}
 
@@ -27,28 +23,6 @@ SERVER_SETTINGS = {"url_attachment_timeout": 1.0, "url_attachment_max_bytes": MA
 def origin() -> Iterator[FileOrigin]:
     with serve_files() as running:
         yield running
-
-
-def client_request(client: str, name: str, **values: Any) -> dict[str, Any]:
-    """A request of ``files_url_and_versions.json`` with ``$ORIGIN``, ``$GUID`` and
-    ``$ROOT_ID`` filled in."""
-    data = json.loads((FIXTURES / client / "files_url_and_versions.json").read_text())
-
-    def fill(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: fill(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [fill(v) for v in value]
-        if value == "$ROOT_ID":
-            return values["root_id"]
-        if value == "$GUID":
-            return values["guid"]
-        if isinstance(value, str) and value.startswith("$ORIGIN"):
-            return values["origin"] + value.removeprefix("$ORIGIN")
-        return value
-
-    filled: dict[str, Any] = fill(copy.deepcopy(data[name]))
-    return filled
 
 
 def file_count(server: RunningServer) -> int:
@@ -64,12 +38,6 @@ def simple_task(client: httpx.Client) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     task: dict[str, Any] = response.json()["task"]
     return task
-
-
-def download(client: httpx.Client, file_id: int) -> bytes:
-    response = client.get(f"/services/attachment?Id={file_id}")
-    assert response.status_code == 200, response.text
-    return response.content
 
 
 @pytest.mark.parametrize("client_name", CLIENTS)
