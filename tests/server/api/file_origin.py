@@ -4,7 +4,8 @@ Paths: ``/files/<name>`` answers :data:`CONTENT` (``receipt.png`` answers :data:
 ``/named/`` answers with a ``Content-Disposition`` name and a path ending in ``/``;
 ``/big?bytes=N`` streams N bytes without a Content-Length; ``/slow`` answers after
 :data:`SLOW_SECONDS`; ``/empty`` answers an empty body; ``/redirect`` answers 302 to
-``/files/x``; anything else 404. Every request is counted in ``hits``.
+``/files/x``; anything else 404. Every request is counted in ``hits``. ``POST /hook`` is a bot:
+it answers ``reply`` (JSON bytes) to every webhook.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ SLOW_SECONDS = 3.0
 class FileOrigin:
     base_url: str
     hits: list[str] = field(default_factory=list)
+    reply: bytes = b"{}"
 
 
 def _handler(origin: FileOrigin) -> type[BaseHTTPRequestHandler]:
@@ -42,6 +44,11 @@ def _handler(origin: FileOrigin) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {"Content-Type": "application/json", "Content-Length": str(len(origin.reply))}
+            self._answer(200, origin.reply, headers)
 
         def do_GET(self) -> None:
             origin.hits.append(self.path)
