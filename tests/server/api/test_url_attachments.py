@@ -190,3 +190,24 @@ def test_public_only_policy_refuses_loopback(start_server: Any, origin: FileOrig
         server, origin, f"{origin.base_url}/files/a.txt", "unrecognized_attachment_id"
     )
     assert "refused by the URL policy" in body["error"]
+
+
+def test_bulk_comments_share_a_url(tuned_module_server: RunningServer, origin: FileOrigin) -> None:
+    bob = person_client(tuned_module_server, BOB)
+    first, second = simple_task(bob)["id"], simple_task(bob)["id"]
+    url = {"url": f"{origin.base_url}/files/shared.bin"}
+    hits = len(origin.hits)
+    response = bob.post(
+        "/v4/tasks/comments",
+        json={
+            "comments": [
+                {"task_id": first, "attachments": [url]},
+                {"task_id": second, "attachments": [url], "text": "same file"},
+            ]
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert len(origin.hits) == hits + 1  # fetched once
+    stored = [t["comments"][-1]["attachments"] for t in response.json()["tasks"]]
+    assert [len(a) for a in stored] == [1, 1] and stored[0][0]["id"] != stored[1][0]["id"]
+    assert all(download(bob, a[0]["id"]) == CONTENT for a in stored)

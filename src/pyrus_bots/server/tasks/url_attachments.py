@@ -152,12 +152,15 @@ async def store_fetched(
     uploader_id: int,
     now: datetime,
 ) -> tuple[Directory, R]:
-    """Store the fetched files of ``request`` (as uploads of ``uploader_id``) and answer the
-    directory that knows them and the request that names them by guid."""
-    if not fetched:
+    """Store the fetched files ``request`` gives by URL (as uploads of ``uploader_id``; each
+    request its own copy, when several share ``fetched``) and answer the directory that knows
+    them and the request that names them by guid."""
+    wanted = [ref for ref in url_refs(request) if ref in fetched] if fetched else []
+    if not wanted:
         return directory, request
     saved: dict[UrlRef, FileRef] = {}
-    for ref, body in fetched.items():
+    for ref in wanted:
+        body = fetched[ref]
         saved[ref] = await file_store.save_file(
             session, body.name, body.pieces(), uploader_id, now=now
         )
