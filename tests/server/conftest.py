@@ -76,7 +76,7 @@ def _server_options(db: str, workspace: Path) -> dict[str, Any]:
 _BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-def _run_wide_server(backend: str, directory: Path) -> Iterator[RunningServer]:
+def _run_wide_server(backend: str, directory: Path, **overrides: Any) -> Iterator[RunningServer]:
     """A platform on its own database for a fixture wider than one test."""
     workspace = directory / "workspace.json"
     workspace.write_text(json.dumps(make_api_workspace()))
@@ -88,7 +88,7 @@ def _run_wide_server(backend: str, directory: Path) -> Iterator[RunningServer]:
         if not server_url:
             pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}")
         db, drop = create_postgres_database(server_url)
-    running = serve_in_thread(Settings(**_server_options(db, workspace)))
+    running = serve_in_thread(Settings(**(_server_options(db, workspace) | overrides)))
     try:
         yield running
     finally:
@@ -109,3 +109,12 @@ def module_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     yield from _run_wide_server(request.param, tmp_path_factory.mktemp("module-server"))
+
+
+@pytest.fixture(scope="module", params=_BACKENDS)
+def tuned_module_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningServer]:
+    """Like ``module_server``, with the settings the test module lists in ``SERVER_SETTINGS``."""
+    overrides: dict[str, Any] = getattr(request.module, "SERVER_SETTINGS", {})
+    yield from _run_wide_server(request.param, tmp_path_factory.mktemp("tuned-server"), **overrides)

@@ -120,6 +120,9 @@ class Settings:
     sign_in_failure_memory: float = 3600.0  # seconds without a failure that forget the count
     purge_interval: float = 3600.0  # seconds between purges of expired tokens and sessions
     secrets_key: str | None = None  # Fernet key(s) "NEW,OLD" sealing bots' keys (else embedded)
+    # --- attachments by URL (``{url, name}``), fetched under the hook URL policy ---
+    url_attachment_timeout: float = 30.0  # seconds to fetch one file, body included
+    url_attachment_max_bytes: int = 512 * 1024 * 1024  # a longer file is refused
     extra: dict[str, str] = field(default_factory=dict)  # free-form, for extensions
 
     @property

@@ -2,7 +2,8 @@
 
 Every person and bot of the organisation reads them and may post or comment (Pyrus gives the
 right to create announcements to every new member). Attachments are files uploaded through
-``/files/upload``, named by ``guid`` or ``attachment_id``; ``url`` attachments are refused.
+``/files/upload``, named by ``guid`` or ``attachment_id``, or files the platform fetches from
+a ``url`` (as for tasks).
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ from pyrus_bots.server.api.body import json_body, parse_int, read_body
 from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
 from pyrus_bots.server.api.responses import CollectionResponse, PyrusJSONResponse
 from pyrus_bots.server.api.transactions import reading, writing
+from pyrus_bots.server.delivery.url_fetch import fetch_urls
 from pyrus_bots.server.store import announcements as announcement_store
 from pyrus_bots.server.store.announcements import StoredNote
 from pyrus_bots.server.tasks import file_access
+from pyrus_bots.server.tasks.attachments import prepare_attachments
+from pyrus_bots.server.tasks.url_attachments import url_refs
 from pyrus_bots.server.workflow.entities import render_file, render_person_ref
 from pyrus_bots.server.workflow.state import Directory, Person
 
@@ -51,8 +55,7 @@ async def _can_see_announcement(
 file_access.register_holder_kind(ANNOUNCEMENT_HOLDER, _can_see_announcement)
 
 
-def _file_id(caller: Caller, attachment: NewFile | str) -> int:
-    directory = caller.directory
+def _file_id(directory: Directory, attachment: NewFile | str) -> int:
     if isinstance(attachment, str):
         attachment = NewFile(guid=attachment)
     if attachment.guid is not None and attachment.guid in directory.files_by_guid:
@@ -64,7 +67,7 @@ def _file_id(caller: Caller, attachment: NewFile | str) -> int:
     )
 
 
-def _body(caller: Caller, request: CreateAnnouncementRequest) -> dict[str, Any]:
+def _body(directory: Directory, request: CreateAnnouncementRequest) -> dict[str, Any]:
     if not (request.text or request.formatted_text) and not request.attachments:
         raise PyrusError("text_missing", "an announcement needs text or attachments")
     for text in (request.text, request.formatted_text):
@@ -73,7 +76,7 @@ def _body(caller: Caller, request: CreateAnnouncementRequest) -> dict[str, Any]:
     return {
         "text": request.text,
         "formatted_text": request.formatted_text,
-        "attachments": [_file_id(caller, a) for a in request.attachments],
+        "attachments": [_file_id(directory, a) for a in request.attachments],
     }
 
 
@@ -100,8 +103,10 @@ def _texts(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return text, formatted
 
 
-def _render(caller: Caller, note: StoredNote, *, top: bool = True) -> dict[str, Any]:
-    directory = caller.directory
+def _render(
+    caller: Caller, note: StoredNote, *, top: bool = True, directory: Directory | None = None
+) -> dict[str, Any]:
+    directory = directory or caller.directory
     body = note.body
     text, formatted = _texts(body) if top else (body.get("text"), body.get("formatted_text"))
     rendered: dict[str, Any] = {
@@ -118,16 +123,20 @@ def _render(caller: Caller, note: StoredNote, *, top: bool = True) -> dict[str, 
     }
     if top:
         rendered["last_modified_date"] = note.last_modified_date
-        rendered["comments"] = [_render(caller, c, top=False) for c in note.comments]
+        rendered["comments"] = [
+            _render(caller, c, top=False, directory=directory) for c in note.comments
+        ]
     return rendered
 
 
-async def _answer(request: Request, caller: Caller, announcement_id: int) -> PyrusJSONResponse:
+async def _answer(
+    request: Request, caller: Caller, announcement_id: int, directory: Directory | None = None
+) -> PyrusJSONResponse:
     async with reading(api_state(request)) as session:
         note = await announcement_store.get_announcement(session, announcement_id)
     if note is None:
         raise PyrusError("access_denied", f"announcement {announcement_id} is not accessible")
-    return PyrusJSONResponse({"announcement": _render(caller, note)})
+    return PyrusJSONResponse({"announcement": _render(caller, note, directory=directory)})
 
 
 @router.get("/announcements", summary="The newest announcements with their comments")
@@ -155,18 +164,22 @@ async def announcement(
     openapi_extra=json_body(CreateAnnouncementRequest),
 )
 async def create_announcement(request: Request, caller: CallerDep) -> PyrusJSONResponse:
-    body = _body(caller, await read_body(request, CreateAnnouncementRequest))
+    parsed = await read_body(request, CreateAnnouncementRequest)
     state = api_state(request)
-    async with writing(state) as session:
+    async with fetch_urls(state.settings, url_refs(parsed)) as fetched, writing(state) as session:
+        directory, parsed = await prepare_attachments(
+            session, caller.directory, caller.person, parsed, fetched, state.clock.now()
+        )
+        body = _body(directory, parsed)
         # 0 holds nothing: only files the caller may attach anew pass.
         await file_access.check_attachable(
-            session, caller.directory, caller.person, body["attachments"], (ANNOUNCEMENT_HOLDER, 0)
+            session, directory, caller.person, body["attachments"], (ANNOUNCEMENT_HOLDER, 0)
         )
         new_id = await announcement_store.add_announcement(
             session, caller.directory.organization_id, caller.person.id, body, state.clock.now()
         )
         await file_access.record_holder(session, (ANNOUNCEMENT_HOLDER, new_id), body["attachments"])
-    return await _answer(request, caller, new_id)
+    return await _answer(request, caller, new_id, directory)
 
 
 @router.post(
@@ -177,17 +190,21 @@ async def create_announcement(request: Request, caller: CallerDep) -> PyrusJSONR
 async def comment_announcement(
     announcement_id: PathId, request: Request, caller: CallerDep
 ) -> PyrusJSONResponse:
-    body = _body(caller, await read_body(request, AnnouncementCommentRequest))
+    parsed = await read_body(request, AnnouncementCommentRequest)
     state = api_state(request)
-    async with writing(state) as session:
+    async with fetch_urls(state.settings, url_refs(parsed)) as fetched, writing(state) as session:
         if await announcement_store.get_announcement(session, announcement_id) is None:
             raise PyrusError("access_denied", f"announcement {announcement_id} is not accessible")
+        directory, parsed = await prepare_attachments(
+            session, caller.directory, caller.person, parsed, fetched, state.clock.now()
+        )
+        body = _body(directory, parsed)
         holder = (ANNOUNCEMENT_HOLDER, announcement_id)
         await file_access.check_attachable(
-            session, caller.directory, caller.person, body["attachments"], holder
+            session, directory, caller.person, body["attachments"], holder
         )
         await announcement_store.add_comment(
             session, announcement_id, caller.person.id, body, state.clock.now()
         )
         await file_access.record_holder(session, holder, body["attachments"])
-    return await _answer(request, caller, announcement_id)
+    return await _answer(request, caller, announcement_id, directory)

@@ -17,7 +17,10 @@ from pyrus_bots.server.api.body import json_body, read_body
 from pyrus_bots.server.api.context import CallerDep, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
 from pyrus_bots.server.api.transactions import reading, writing
+from pyrus_bots.server.delivery.url_fetch import fetch_urls
 from pyrus_bots.server.tasks import changes as task_changes
+from pyrus_bots.server.tasks.attachments import prepare_attachments
+from pyrus_bots.server.tasks.url_attachments import url_refs
 from pyrus_bots.server.workflow.render import render_task
 
 router = APIRouter(tags=["tasks"])
@@ -42,9 +45,14 @@ async def get_task(task_id: PathId, request: Request, caller: CallerDep) -> Pyru
 async def create_task(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     state = api_state(request)
     body = await read_body(request, CreateTaskRequest)
-    async with writing(state) as session:
+    # Files given by URL are fetched before the transaction opens (it holds no lock meanwhile).
+    async with fetch_urls(state.settings, url_refs(body)) as fetched, writing(state) as session:
+        now = state.clock.now()
+        directory, body = await prepare_attachments(
+            session, caller.directory, caller.person, body, fetched, now
+        )
         task, first_comment = await task_changes.create_task(
-            session, caller.directory, caller.person, body, state.clock.now()
+            session, directory, caller.person, body, now
         )
     # A new task has exactly its first comment: rather than read it back, take it as the store
     # would return it (its body through the same JSON round trip as the database column).
@@ -52,7 +60,7 @@ async def create_task(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     comments = [first_comment]
     state.on_deliveries()
     return PyrusJSONResponse(
-        {"task": render_task(caller.directory, task, comments, files_url=caller.files_url)}
+        {"task": render_task(directory, task, comments, files_url=caller.files_url)}
     )
 
 
@@ -67,17 +75,20 @@ async def comment_tasks(request: Request, caller: CallerDep) -> PyrusJSONRespons
     if len(body.comments) > MAX_BULK_COMMENTS:
         raise PyrusError("items_count_out_of_range", f"at most {MAX_BULK_COMMENTS} comments")
     rendered: list[dict[str, Any]] = []
-    async with writing(state) as session:
+    refs = [ref for entry in body.comments for ref in url_refs(entry)]
+    async with fetch_urls(state.settings, refs) as fetched, writing(state) as session:
         now = state.clock.now()
+        directory = caller.directory
         for entry in body.comments:
+            directory, prepared = await prepare_attachments(
+                session, directory, caller.person, entry, fetched, now
+            )
             task, _ = await task_changes.comment_task(
-                session, caller.directory, entry.task_id, caller.person, entry, now
+                session, directory, entry.task_id, caller.person, prepared, now
             )
             if not body.no_tasks_in_response:
                 comments = await task_changes.task_comments(session, task.id)
-                rendered.append(
-                    render_task(caller.directory, task, comments, files_url=caller.files_url)
-                )
+                rendered.append(render_task(directory, task, comments, files_url=caller.files_url))
     state.on_deliveries()
     return PyrusJSONResponse({"tasks": rendered})
 
@@ -90,12 +101,16 @@ async def comment_tasks(request: Request, caller: CallerDep) -> PyrusJSONRespons
 async def comment_task(task_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
     state = api_state(request)
     body = await read_body(request, CommentRequest)
-    async with writing(state) as session:
+    async with fetch_urls(state.settings, url_refs(body)) as fetched, writing(state) as session:
+        now = state.clock.now()
+        directory, body = await prepare_attachments(
+            session, caller.directory, caller.person, body, fetched, now
+        )
         task, _ = await task_changes.comment_task(
-            session, caller.directory, task_id, caller.person, body, state.clock.now()
+            session, directory, task_id, caller.person, body, now
         )
         comments = await task_changes.task_comments(session, task_id)
     state.on_deliveries()
     return PyrusJSONResponse(
-        {"task": render_task(caller.directory, task, comments, files_url=caller.files_url)}
+        {"task": render_task(directory, task, comments, files_url=caller.files_url)}
     )

@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pyrus_bots.protocol.errors import PyrusError
+from pyrus_bots.protocol.models.requests import CommentRequest
 from pyrus_bots.server.clock import Clock
 from pyrus_bots.server.delivery import metrics, rules
 from pyrus_bots.server.delivery.batching import GroupCommit
@@ -26,11 +28,14 @@ from pyrus_bots.server.delivery.flights import Finished, Flight
 from pyrus_bots.server.delivery.limits import CallLimit
 from pyrus_bots.server.delivery.payload import MASK
 from pyrus_bots.server.delivery.reply import ReplyOutcome, parse_reply, reply_outcome
+from pyrus_bots.server.delivery.url_fetch import fetch_urls
 from pyrus_bots.server.settings import Settings
 from pyrus_bots.server.store import outbox
 from pyrus_bots.server.store.db import Database
 from pyrus_bots.server.store.outbox import DONE, FAILED, SUPERSEDED, DeliveryAttempt
+from pyrus_bots.server.tasks.attachments import comment_with_attachments, needs_preparing
 from pyrus_bots.server.tasks.changes import CommentCall, comment_tasks
+from pyrus_bots.server.tasks.url_attachments import url_refs
 from pyrus_bots.server.workflow.state import Directory
 
 log = logging.getLogger("pyrus_bots.delivery")
@@ -59,9 +64,26 @@ class Finisher:
     async def finish(self, finished: Finished) -> None:
         """Record an attempt: answered ones with others that finish meanwhile, failed alone."""
         if finished.result.ok:
-            await self._answered.submit(finished)
+            async with self._reply_files(finished):
+                await self._answered.submit(finished)
         else:
             await self.finish_alone(finished)
+
+    @contextlib.asynccontextmanager
+    async def _reply_files(self, finished: Finished) -> AsyncIterator[None]:
+        """Parse the answer, and fetch the files its reply gives by URL before the attempt's
+        transaction (they stay readable until the attempt is written)."""
+        finished.reply = parse_reply(finished.result, self.settings.max_reply_bytes)
+        async with contextlib.AsyncExitStack() as stack:
+            if isinstance(finished.reply, CommentRequest):
+                try:
+                    refs = url_refs(finished.reply)
+                    finished.fetched = await stack.enter_async_context(
+                        fetch_urls(self.settings, refs)
+                    )
+                except PyrusError as error:
+                    finished.fetch_error = error
+            yield
 
     async def idle(self) -> None:
         """Return once every answer submitted so far is written."""
@@ -200,14 +222,29 @@ class Finisher:
         calls: dict[int, list[tuple[int, CommentCall]]] = {}
         directories: dict[int, Directory] = {}
         for index, finished in enumerate(batch):
-            parsed = parse_reply(finished.result, self.settings.max_reply_bytes)
+            parsed = finished.reply
+            if parsed is None:
+                parsed = parse_reply(finished.result, self.settings.max_reply_bytes)
+            flight = finished.flight
             if isinstance(parsed, ReplyOutcome):
                 outcomes.append(parsed)
                 continue
+            if finished.fetch_error is not None:
+                error = finished.fetch_error
+                outcomes.append(reply_outcome(error, bot_id=flight.bot_id, task_id=flight.task_id))
+                continue
             directory = finished.prepared.directory
-            bot = directory.people.get(finished.flight.bot_id)
+            bot = directory.people.get(flight.bot_id)
             if bot is None:
                 outcomes.append(ReplyOutcome(SUCCESS, "bot missing from the directory"))
+                continue
+            if needs_preparing(parsed):
+                # Files to store or versions to record: this reply goes alone, in a savepoint.
+                call = CommentCall(flight.task_id, bot, parsed)
+                alone = await comment_with_attachments(
+                    session, directory, call, finished.fetched, now
+                )
+                outcomes.append(reply_outcome(alone, bot_id=bot.id, task_id=flight.task_id))
                 continue
             outcomes.append(None)
             # Webhooks built before and after a directory change apply with their own one.

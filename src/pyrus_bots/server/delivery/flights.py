@@ -9,12 +9,19 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pyrus_bots.server.delivery.dispatcher import HttpResult
 from pyrus_bots.server.delivery.limits import Permit
 from pyrus_bots.server.delivery.payload import Webhook
 from pyrus_bots.server.store.bots import BotRecord
 from pyrus_bots.server.workflow.state import Comment, Directory, TaskState
+
+if TYPE_CHECKING:
+    from pyrus_bots.protocol.errors import PyrusError
+    from pyrus_bots.protocol.models.requests import CommentRequest
+    from pyrus_bots.server.delivery.reply import ReplyOutcome
+    from pyrus_bots.server.tasks.url_attachments import FetchedFile, UrlRef
 
 
 @dataclass(slots=True)
@@ -64,6 +71,12 @@ class Finished:
     result: HttpResult
     started_at: datetime
     waited: float
+    reply: CommentRequest | ReplyOutcome | None = None
+    """The answer parsed (by the finisher, once)."""
+    fetched: dict[UrlRef, FetchedFile] = field(default_factory=dict)
+    """Files the reply gives by URL, fetched before its transaction."""
+    fetch_error: PyrusError | None = None
+    """Why a file the reply gives by URL could not be fetched (the reply is then invalid)."""
 
 
 class Skip(Exception):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.server.store.counters import bump_directory_version
@@ -120,6 +120,27 @@ async def get_file_by_id(session: AsyncSession, file_id: int) -> FileRef | None:
 async def get_file_by_guid(session: AsyncSession, guid: str) -> FileRef | None:
     row = (await session.execute(select(*_METADATA).where(FileRow.guid == guid))).one_or_none()
     return None if row is None else _ref(row)
+
+
+async def link_version(session: AsyncSession, file_id: int, first_id: int) -> FileRef:
+    """Make ``file_id`` the newest version of the file whose first version is ``first_id``:
+    its ``version`` one more than the chain's highest and its ``root_id`` the first version.
+    The first version's row is locked so that two new versions get two numbers."""
+    await session.execute(select(FileRow.id).where(FileRow.id == first_id).with_for_update())
+    highest = await session.scalar(
+        select(func.max(FileRow.version)).where(
+            or_(FileRow.id == first_id, FileRow.root_id == first_id)
+        )
+    )
+    await session.execute(
+        update(FileRow)
+        .where(FileRow.id == file_id)
+        .values(version=int(highest or 1) + 1, root_id=first_id)
+    )
+    await bump_directory_version(session)
+    ref = await get_file_by_id(session, file_id)
+    assert ref is not None
+    return ref
 
 
 async def list_files(session: AsyncSession) -> list[FileRef]:

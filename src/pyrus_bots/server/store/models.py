@@ -294,7 +294,8 @@ class FileRow(Base):
     created_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
-    root_id: Mapped[int | None] = mapped_column(BigInteger)
+    root_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    """The first version of the file this one is a newer version of (None: a first version)."""
 
 
 class FileChunkRow(Base):
