@@ -138,14 +138,16 @@ async def add_wide_form(database: Database) -> None:
         )
 
 
-async def measure(kind: str, creates: int, reads: int, tmp: Path) -> dict[str, Any]:
+async def measure(
+    kind: str, creates: int, reads: int, tmp: Path, extra: dict[str, Any]
+) -> dict[str, Any]:
     async with fresh_database(kind, tmp) as url:
         database = Database(url)
         await database.migrate()
         await seed(database, free_port(), bots=1)  # the bot never answers: role=api
         await add_wide_form(database)
         await database.dispose()
-        options = {"role": "api", "api_limit": [10**9, 600.0]}
+        options = {"role": "api", "api_limit": [10**9, 600.0], **extra}
         with server_process(url, **options) as (port, pid):
             base = f"http://127.0.0.1:{port}"
             async with aiohttp.ClientSession(base_url=base) as http:
@@ -190,9 +192,7 @@ async def measure(kind: str, creates: int, reads: int, tmp: Path) -> dict[str, A
         body_path = tmp / f"wide-{kind}.json"
         body_path.write_bytes(wide_body)
         with raw_process(body_path) as (raw_port, raw_pid):
-            raw_ms, raw_rate = await load(
-                f"http://127.0.0.1:{raw_port}", reads * 5, read, raw_pid
-            )
+            raw_ms, raw_rate = await load(f"http://127.0.0.1:{raw_port}", reads * 5, read, raw_pid)
     return {
         "db": kind,
         "create_cpu_ms": create_ms,
@@ -229,7 +229,8 @@ async def main(args: argparse.Namespace) -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp_name:
         for kind in args.db.split(","):
-            r = await measure(kind, args.creates, args.reads, Path(tmp_name))
+            extra = orjson.loads(args.server_options)
+            r = await measure(kind, args.creates, args.reads, Path(tmp_name), extra)
             print(orjson.dumps(r).decode(), flush=True)
             results.append(r)
     print(report(results))
@@ -244,6 +245,7 @@ def cli() -> None:
     parser.add_argument("--creates", type=int, default=2000)
     parser.add_argument("--reads", type=int, default=3000)
     parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--server-options", default="{}", help="Settings as JSON")
     args = parser.parse_args()
     if args.command == "raw":
         run_raw(args.port, args.body)

@@ -30,8 +30,8 @@ from pyrus_bots.server.workflow.state import Comment, Directory, Person, TaskSta
 
 __all__ = [
     "CommentCall",
-    "access_denied",
     "CommentResult",
+    "access_denied",
     "comment_task",
     "comment_tasks",
     "create_task",
