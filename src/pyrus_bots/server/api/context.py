@@ -86,6 +86,8 @@ class Caller:
     directory: Directory
     files_url: str
     """Where this caller downloads files (``files_url`` of the auth answer)."""
+    directory_version: int = 0
+    """The store's directory version ``directory`` was read at."""
 
     @property
     def is_bot(self) -> bool:
@@ -127,6 +129,7 @@ async def current_caller(request: Request) -> Caller:
         # PostgreSQL: token, directory version and rate count in one autocommitted statement.
         admitted = await limiter.admit(token, RATE_KEY_PREFIX, state.clock.now())
         person_id, decision = admitted.person_id, admitted.decision
+        version = admitted.directory_version
         directory = state.directories.cached(admitted.directory_version)
         if directory is None:
             async with state.database.session() as session:
@@ -147,7 +150,10 @@ async def current_caller(request: Request) -> Caller:
     if person.banned or person.fired:
         raise PyrusError("account_blocked", "the account is blocked")
     return Caller(
-        person=person, directory=directory, files_url=f"{public_base(request, state.settings)}/"
+        person=person,
+        directory=directory,
+        files_url=f"{public_base(request, state.settings)}/",
+        directory_version=version,
     )
 
 

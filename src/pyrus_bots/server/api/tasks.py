@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.requests import (
@@ -16,9 +17,10 @@ from pyrus_bots.protocol.models.requests import (
 from pyrus_bots.server.api.body import json_body, read_body
 from pyrus_bots.server.api.context import CallerDep, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
-from pyrus_bots.server.api.transactions import reading, writing
+from pyrus_bots.server.api.transactions import writing
 from pyrus_bots.server.delivery.url_fetch import fetch_urls
 from pyrus_bots.server.tasks import changes as task_changes
+from pyrus_bots.server.tasks import views as task_views
 from pyrus_bots.server.tasks.attachments import prepare_attachments
 from pyrus_bots.server.tasks.url_attachments import url_refs
 from pyrus_bots.server.workflow.render import render_task
@@ -29,16 +31,18 @@ MAX_BULK_COMMENTS = 100
 
 
 @router.get("/tasks/{task_id}", summary="A task with its comments")
-async def get_task(task_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
+async def get_task(task_id: PathId, request: Request, caller: CallerDep) -> Response:
     state = api_state(request)
-    async with reading(state) as session:
-        task = await task_changes.load_visible_task(
-            session, caller.directory, task_id, caller.person
-        )
-        comments = await task_changes.task_comments(session, task_id)
-    return PyrusJSONResponse(
-        {"task": render_task(caller.directory, task, comments, files_url=caller.files_url)}
+    rendering = await task_views.rendered_task(
+        state.database,
+        caller.directory,
+        caller.directory_version,
+        task_id,
+        caller.person,
+        caller.files_url,
     )
+    # The stored bytes are already Pyrus JSON: no parse and no second serialisation.
+    return Response(b'{"task":' + rendering + b"}", media_type="application/json")
 
 
 @router.post("/tasks", summary="Create a task", openapi_extra=json_body(CreateTaskRequest))

@@ -247,6 +247,10 @@ class TaskRow(Base):
     last_note_id: Mapped[int | None] = mapped_column(BigInteger)
     doc: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     """The serialised ``TaskState`` (see ``store.codec``)."""
+    rendering: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    """The task as ``GET /v4/tasks/{id}`` renders it (JSON), cleared by every task write."""
+    rendering_key: Mapped[str | None] = mapped_column(Text, deferred=True)
+    """What the rendering also depends on: the directory version and the files URL."""
 
 
 class TaskIdSequence(Base):

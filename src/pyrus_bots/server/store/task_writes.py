@@ -84,6 +84,8 @@ _UPDATE_TASK = (
     update(_tasks)
     .where(_tasks.c.id == _param(_tasks, "id"))
     .values({c: _param(_tasks, c) for c in ("last_note_id", *_TASK_COLUMNS)})
+    # Every change clears the stored rendering in the change's own statement.
+    .values(rendering=None, rendering_key=None)
 )
 # A new task's first comment: its id is drawn while the task row is written, so the row carries
 # its ``last_note_id`` from the start (no UPDATE afterwards); the comment is then written with it.
@@ -239,7 +241,7 @@ _PEOPLE_SEPARATOR = ","
 _KIND_SEPARATOR = ":"
 
 
-def _people_of_task_packed() -> Any:
+def people_of_task_packed() -> Any:
     """The task's index rows as one string ``kind:person_id,...`` (a correlated subquery)."""
     entry = _task_people.c.kind + _KIND_SEPARATOR + sql_cast(_task_people.c.person_id, String)
     return (
@@ -255,7 +257,7 @@ _LOCK_TASKS_SQLITE = (
     update(_tasks)
     .where(_tasks.c.id.in_(_TASK_IDS))
     .values(id=_tasks.c.id)
-    .returning(_tasks.c.id, _tasks.c.doc, _tasks.c.last_note_id, _people_of_task_packed())
+    .returning(_tasks.c.id, _tasks.c.doc, _tasks.c.last_note_id, people_of_task_packed())
 )
 _LOCK_TASKS_POSTGRESQL = (
     select(_tasks.c.id, _tasks.c.doc, _tasks.c.last_note_id)
@@ -268,7 +270,7 @@ _PEOPLE_OF_TASKS = select(
 ).where(_task_people.c.task_id.in_(_TASK_IDS))
 
 
-def _parse_people(packed: str | None) -> IndexRows:
+def parse_people(packed: str | None) -> IndexRows:
     rows: IndexRows = set()
     for entry in packed.split(_PEOPLE_SEPARATOR) if packed else ():
         kind, _, person_id = entry.rpartition(_KIND_SEPARATOR)
@@ -292,7 +294,7 @@ async def lock_tasks(session: AsyncSession, task_ids: Iterable[int]) -> dict[int
     if dialect_name(session) == "sqlite":
         rows = await session.execute(_LOCK_TASKS_SQLITE, params)
         return {
-            row.id: (task_from_row(row.doc, row.last_note_id), _parse_people(row.people))
+            row.id: (task_from_row(row.doc, row.last_note_id), parse_people(row.people))
             for row in rows
         }
     found = (await session.execute(_LOCK_TASKS_POSTGRESQL, params)).all()

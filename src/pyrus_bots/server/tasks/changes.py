@@ -31,6 +31,7 @@ from pyrus_bots.server.workflow.state import Comment, Directory, Person, TaskSta
 __all__ = [
     "CommentCall",
     "CommentResult",
+    "access_denied",
     "comment_task",
     "comment_tasks",
     "create_task",
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 
-def _denied(task_id: int) -> PyrusError:
+def access_denied(task_id: int) -> PyrusError:
     # Unknown and invisible tasks answer alike, so ids of other people's tasks do not leak.
     return PyrusError("access_denied_task", f"task {task_id} is not accessible")
 
@@ -55,10 +56,10 @@ async def load_visible_task(
     """The task if ``viewer`` may see it; 403 ``access_denied_task`` otherwise (DESIGN.md 3.5)."""
     task = await task_store.get_task(session, task_id, for_update=for_update)
     if task is None:
-        raise _denied(task_id)
+        raise access_denied(task_id)
     involved = await task_index.task_people(session, task_id)
     if not access.can_view_task(directory, task, viewer, involved):
-        raise _denied(task_id)
+        raise access_denied(task_id)
     return task
 
 
@@ -195,12 +196,12 @@ async def _apply_one(
 ) -> engine.Applied:
     task = current.get(call.task_id)
     if task is None:
-        raise _denied(call.task_id)
+        raise access_denied(call.task_id)
     seen = involved[call.task_id]
     if not access.can_view_task(directory, task, call.author, seen):
-        raise _denied(call.task_id)
+        raise access_denied(call.task_id)
     if not access.can_comment(directory, task, call.author, seen):
-        raise _denied(call.task_id)
+        raise access_denied(call.task_id)
     request = call.request
     refuse_routing_to_other_bots(directory, call.author, request)
     await check_list_ids(
