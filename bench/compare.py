@@ -6,8 +6,9 @@ or minutes cannot be compared. This script runs part (1) of ``bench/delivery.py`
 waiting on a bot step, drained at concurrency 64) once per checkout and round, alternating the
 order of the two checkouts every round, and reports each run and the medians.
 
-Each checkout needs its own ``.venv`` (``make .venv/.installed`` in it); for an older commit:
-``git worktree add --detach ../base REV && make -C ../base .venv/.installed``.
+A checkout with its own ``.venv`` runs in it (``make .venv/.installed`` there); one without runs
+in this interpreter with its own ``src`` first on the path, e.g. an older commit unpacked with
+``mkdir ../base && git archive REV src bench | tar -x -C ../base``.
 
 Usage:  .venv/bin/python bench/compare.py --base ../base [--rounds 4] [--kinds sqlite,postgresql]
         [--write]
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -48,9 +50,12 @@ asyncio.run(main())
 
 
 def run_once(checkout: Path, kind: str, tasks: int) -> dict[str, Any]:
+    own = checkout / ".venv" / "bin" / "python"
+    python = str(own) if own.exists() else sys.executable
     done = subprocess.run(
-        [str(checkout / ".venv" / "bin" / "python"), "-c", RUN_ONE, kind, str(tasks)],
+        [python, "-c", RUN_ONE, kind, str(tasks)],
         cwd=checkout,
+        env={**os.environ, "PYTHONPATH": str(checkout / "src")},
         capture_output=True,
         text=True,
         check=True,

@@ -42,8 +42,12 @@ from typing import Any
 import aiohttp
 import asyncpg
 import orjson
+import uvloop
 from aiohttp import web
 from cpu_meter import CpuMeter, bot_pid  # type: ignore[import-not-found]
+from peers import RUNNERS as PEERS  # type: ignore[import-not-found]
+from peers import count_moved as peer_moved  # type: ignore[import-not-found]
+from peers import prepare as prepare_peer  # type: ignore[import-not-found]
 from results import replace_section  # type: ignore[import-not-found]
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -384,6 +388,7 @@ async def part_one(
         "party_cpu_ms": {k: v * 1000 / tasks for k, v in meter.spent.items()},
         "bare_party_cpu_ms": {k: v * 1000 / tasks for k, v in bare_meter.spent.items()},
         "load": os.getloadavg()[0],
+        "bodies": [p.body for p in payloads],
     }
     if profiler:
         out = io.StringIO()
@@ -391,6 +396,32 @@ async def part_one(
         stats.sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(45)
         result["profile"] = out.getvalue()
     return result
+
+
+async def part_one_peer(name: str, bodies: list[bytes], tmp: Path) -> dict[str, Any]:
+    """Part (1)'s work on a peer job queue (``bench/peers.py``): the same bodies, the same bot."""
+    with bot_process() as bot_port:
+        async with fresh_database("postgresql", tmp) as url:
+            documents = [
+                (n + 1, 0, f"http://127.0.0.1:{bot_port}/bot/0", body)
+                for n, body in enumerate(bodies)
+            ]
+            await prepare_peer(url, documents)
+            bot = bot_pid(bot_port)
+            parties = {"this process": [os.getpid()], "bot": [bot] if bot else []}
+            meter = CpuMeter(parties, str(make_url(url).database))
+            await PEERS[name](url, [d[0] for d in documents], secret_of, meter)
+            moved = await peer_moved(url)
+    tasks = len(bodies)
+    return {
+        "db": name,
+        "tasks": tasks,
+        "seconds": meter.wall,
+        "rate": tasks / meter.wall,
+        "moved": moved,
+        "body_bytes": statistics.median(len(b) for b in bodies),
+        "party_cpu_ms": {k: v * 1000 / tasks for k, v in meter.spent.items()},
+    }
 
 
 # --- where the time goes ----------------------------------------------------------------------
@@ -561,6 +592,65 @@ async def part_three(kind: str, bots: int, per_bot: int, hold: float, tmp: Path)
     }
 
 
+def median_record(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One record for several runs: the median of each figure (per party for CPU), and the
+    per-run rates under ``rates``."""
+    merged: dict[str, Any] = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            merged[key] = statistics.median(r[key] for r in runs)
+        elif isinstance(value, dict):
+            merged[key] = {k: statistics.median(r[key].get(k, 0.0) for r in runs) for k in value}
+    merged["rates"] = [r["rate"] for r in runs]
+    merged["rounds"] = len(runs)
+    return merged
+
+
+def total_cpu(spent: dict[str, float]) -> float:
+    return sum(spent.get(k, 0.0) for k in ("this process", "bot", "postgresql"))
+
+
+def peers_report(rows: list[dict[str, Any]], bare: dict[str, Any]) -> list[str]:
+    """The platform (PostgreSQL) next to the peer job queues, from the same rounds."""
+    lines = [
+        f"Peers, the same rounds (medians of {rows[0]['rounds']}): the same unit of work on "
+        "`pgqueuer` and `procrastinate` (`bench/peers.py`): claim, read the task, sign, POST "
+        f"the same bodies (median {rows[-1].get('body_bytes', 0) / 1024:.1f} KB) to the same "
+        "bot, then one transaction writing the comment, the step and the attempt; 64 jobs at "
+        "once.",
+        "",
+        "| queue | tasks/s (median) | each round | CPU ms per task: process | bot | PostgreSQL "
+        "| total | tasks per CPU-second | moved |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        spent = r["party_cpu_ms"]
+        total = total_cpu(spent)
+        name = "platform (PostgreSQL)" if r["db"] == "postgresql" else r["db"]
+        each = ", ".join(f"{rate:.0f}" for rate in r["rates"])
+        lines.append(
+            f"| {name} | {r['rate']:.0f} | {each} | {spent.get('this process', 0):.2f} | "
+            f"{spent.get('bot', 0):.2f} | {spent.get('postgresql', 0):.2f} | {total:.2f} | "
+            f"{1000 / total:.0f} | {r['moved']} |"
+        )
+    platform, peers = rows[0], rows[1:]
+    if peers:
+        best_rate = max(peers, key=lambda r: r["rate"])
+        best_cpu = min(peers, key=lambda r: total_cpu(r["party_cpu_ms"]))
+        own = total_cpu(platform["party_cpu_ms"])
+        lines += [
+            "",
+            f"- throughput: platform / {best_rate['db']} = "
+            f"**{platform['rate'] / best_rate['rate']:.2f}x** (target at least 2x)",
+            f"- CPU per task (all parties): {best_cpu['db']} / platform = "
+            f"**{total_cpu(best_cpu['party_cpu_ms']) / own:.2f}x** as efficient",
+            f"- drain CPU: platform {own:.2f} ms per delivery against the bare loop's "
+            f"{total_cpu(bare['bare_party_cpu_ms']):.2f} ms per request = "
+            f"**{own / total_cpu(bare['bare_party_cpu_ms']):.1f}x** (target at most 3x)",
+        ]
+    return [*lines, ""]
+
+
 # --- report ----------------------------------------------------------------------------------
 
 
@@ -609,6 +699,8 @@ def report(results: dict[str, list[dict[str, Any]]]) -> str:
                     f"{own + bot + pg:.2f} |"
                 )
         lines.append("")
+    if results.get("peers"):
+        lines += peers_report(results["peers"], results["peers"][0])
     if results.get("phases"):
         labels = [k for k in results["phases"][0] if k != "db"]
         kinds = [r["db"] for r in results["phases"]]
@@ -661,16 +753,28 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if "1" in parts:
-            results["1"] = []
-            for kind in ("sqlite", "postgresql"):
-                r = await part_one(kind, args.tasks, args.concurrency, tmp, args.profile)
-                print(
-                    orjson.dumps({k: v for k, v in r.items() if k != "profile"}).decode(),
-                    flush=True,
-                )
-                if "profile" in r:
-                    print(r["profile"], flush=True)
-                results["1"].append(r)
+            runs: dict[str, list[dict[str, Any]]] = {}
+            for round_no in range(args.rounds):
+                for kind in ("sqlite", "postgresql"):
+                    r = await part_one(kind, args.tasks, args.concurrency, tmp, args.profile)
+                    bodies = r.pop("bodies")
+                    print(
+                        round_no,
+                        orjson.dumps({k: v for k, v in r.items() if k != "profile"}).decode(),
+                        flush=True,
+                    )
+                    if "profile" in r:
+                        print(r.pop("profile"), flush=True)
+                    runs.setdefault(kind, []).append(r)
+                if args.peers:
+                    for name in PEERS:
+                        r = await part_one_peer(name, bodies, tmp)
+                        print(round_no, orjson.dumps(r).decode(), flush=True)
+                        runs.setdefault(name, []).append(r)
+            results["1"] = [median_record(runs[k]) for k in ("sqlite", "postgresql")]
+            results["peers"] = [
+                median_record(runs[k]) for k in ("postgresql", *PEERS) if k in runs and args.peers
+            ]
             results["phases"] = []
             for kind in ("sqlite", "postgresql"):
                 phases = await phase_breakdown(kind, 300, tmp)
@@ -710,12 +814,21 @@ def cli() -> None:
     parser.add_argument("--hold", type=float, default=30.0)
     parser.add_argument("--only", default="1,2,3")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of (1); medians reported")
+    parser.add_argument(
+        "--no-peers", dest="peers", action="store_false", help="skip pgqueuer and procrastinate"
+    )
+    parser.add_argument(
+        "--loop", choices=("uvloop", "asyncio"), default="uvloop", help="as `serve` runs"
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     if args.command == "bot":
         run_bot(args.port, args.hold)
     elif args.command == "server":
         run_server(args.db, args.port, args.options)
+    elif args.loop == "uvloop":
+        uvloop.run(main(args))
     else:
         asyncio.run(main(args))
 

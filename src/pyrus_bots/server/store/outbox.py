@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, cast
 
+import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -268,11 +269,26 @@ async def lock_leased(session: AsyncSession, *, delivery_id: int, token: str) ->
 _attempts = cast(Table, DeliveryAttempt.__table__)
 
 
+_LOCK_LEASED_MANY_POSTGRESQL = text(
+    """
+    UPDATE deliveries AS d SET lease_token = d.lease_token
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:tokens AS varchar[])) AS l(id, token)
+    WHERE d.id = l.id AND d.lease_token = l.token AND d.state = 'pending'
+    RETURNING d.id
+    """
+)
+"""PostgreSQL: one statement text whatever the batch's size (prepared once per connection)."""
+
+
 async def lock_leased_many(session: AsyncSession, leases: Mapping[int, str]) -> set[int]:
     """Of the deliveries ``{id: lease token}``, those whose lease still holds, now locked (one
     statement for them all; the write takes SQLite's write lock, as :func:`lock_leased`)."""
     if not leases:
         return set()
+    if dialect_name(session) == "postgresql":
+        params = {"ids": list(leases), "tokens": list(leases.values())}
+        held = await session.execute(_LOCK_LEASED_MANY_POSTGRESQL, params)
+        return set(held.scalars())
     touched = await session.execute(
         update(_deliveries)
         .where(
@@ -302,25 +318,99 @@ _COMPLETE = (
 )
 
 
+_COMPLETE_MANY_POSTGRESQL = text(
+    """
+    UPDATE deliveries AS d SET state = 'done', attempts = c.attempts, outcome = c.outcome,
+        completed_at = :now, updated_at = :now,
+        lease_owner = NULL, lease_token = NULL, lease_until = NULL
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS integer[]),
+                CAST(:outcomes AS varchar[])) AS c(id, attempts, outcome)
+    WHERE d.id = c.id
+    """
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
 async def complete_many(
     session: AsyncSession, completed: Sequence[tuple[int, int, str]], now: datetime
 ) -> None:
     """Mark deliveries ``(id, attempts made, outcome)`` done (their leases locked by
-    :func:`lock_leased_many`) in one statement."""
-    if completed:
-        await session.execute(
-            _COMPLETE,
-            [
-                {"p_id": delivery_id, "p_attempts": attempts, "p_outcome": outcome, "p_now": now}
-                for delivery_id, attempts, outcome in completed
-            ],
-        )
+    :func:`lock_leased_many`) in one statement (on PostgreSQL one row-set, not a row each)."""
+    if not completed:
+        return
+    if dialect_name(session) == "postgresql":
+        ids, attempts, outcomes = zip(*completed, strict=True)
+        params = {"ids": ids, "attempts": attempts, "outcomes": outcomes, "now": now}
+        await session.execute(_COMPLETE_MANY_POSTGRESQL, params)
+        return
+    await session.execute(
+        _COMPLETE,
+        [
+            {"p_id": delivery_id, "p_attempts": attempts, "p_outcome": outcome, "p_now": now}
+            for delivery_id, attempts, outcome in completed
+        ],
+    )
+
+
+_ATTEMPT_TYPES: dict[str, str] = {
+    "delivery_id": "bigint",
+    "bot_id": "bigint",
+    "task_id": "bigint",
+    "series": "integer",
+    "number": "integer",
+    "event": "varchar",
+    "due_at": "timestamptz",
+    "started_at": "timestamptz",
+    "finished_at": "timestamptz",
+    "latency_ms": "float8",
+    "rate_limit_wait_ms": "float8",
+    "url": "text",
+    "request_headers": "json",
+    "request_body": "text",
+    "request_size": "bigint",
+    "request_sha256": "varchar",
+    "response_status": "integer",
+    "response_headers": "json",
+    "response_body": "text",
+    "response_size": "bigint",
+    "outcome": "varchar",
+    "detail": "text",
+    "reply_applied": "boolean",
+    "comment_id": "bigint",
+}
+_JSON_COLUMNS = frozenset(c for c, kind in _ATTEMPT_TYPES.items() if kind == "json")
+_RECORD_ATTEMPTS_POSTGRESQL = text(
+    (
+        "INSERT INTO delivery_attempts ({columns}) "
+        "SELECT {values} FROM unnest({arrays}) AS a({names})"
+    ).format(
+        columns=", ".join(_ATTEMPT_TYPES),
+        values=", ".join(
+            f"CAST(a.{c} AS json)" if c in _JSON_COLUMNS else f"a.{c}" for c in _ATTEMPT_TYPES
+        ),
+        arrays=", ".join(
+            f"CAST(:{c} AS {'text' if kind == 'json' else kind}[])"
+            for c, kind in _ATTEMPT_TYPES.items()
+        ),
+        names=", ".join(_ATTEMPT_TYPES),
+    )
+)
+"""PostgreSQL: a batch of attempt rows as one row-set (a column of values each; JSON as text)."""
 
 
 async def record_attempts(session: AsyncSession, attempts: Sequence[Mapping[str, Any]]) -> None:
     """Insert attempt log rows (column values of :class:`DeliveryAttempt`) in one statement."""
-    if attempts:
-        await session.execute(insert(_attempts), list(attempts))
+    if not attempts:
+        return
+    if dialect_name(session) == "postgresql":
+        params: dict[str, list[Any]] = {}
+        for column in _ATTEMPT_TYPES:
+            values = [row.get(column) for row in attempts]
+            if column in _JSON_COLUMNS:
+                values = [None if v is None else orjson.dumps(v).decode() for v in values]
+            params[column] = values
+        await session.execute(_RECORD_ATTEMPTS_POSTGRESQL, params)
+        return
+    await session.execute(insert(_attempts), list(attempts))
 
 
 async def newer_pending_exists(session: AsyncSession, row: Delivery) -> bool:

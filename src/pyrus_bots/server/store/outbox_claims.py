@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     String,
+    Table,
     bindparam,
     func,
     literal,
@@ -31,6 +32,8 @@ from sqlalchemy.sql import Select
 from pyrus_bots.server.store.dialects import dialect_name
 from pyrus_bots.server.store.models import UTCDateTime
 from pyrus_bots.server.store.outbox import PENDING, Delivery
+
+_deliveries = cast(Table, Delivery.__table__)
 
 
 def _claimable(now: datetime, blocked_bot_ids: Collection[int]) -> list[Any]:
@@ -70,9 +73,18 @@ async def claim_due(
         return []
     conditions = _claimable(now, blocked_bot_ids)
     if dialect_name(session) == "postgresql":
-        chosen = await _choose_per_bot_postgresql(session, now=now, wanted=wanted, limit=limit)
-    else:
-        chosen = await _choose_per_bot_sqlite(session, now=now, wanted=wanted, limit=limit)
+        params = {
+            "bot_ids": list(wanted),
+            "caps": list(wanted.values()),
+            "now": now,
+            "limit": limit,
+            "owner": owner,
+            "token_prefix": f"{token_prefix}:",
+            "until": now + timedelta(seconds=lease_seconds),
+        }
+        claimed = await session.execute(_CLAIM_POSTGRESQL, params)
+        return sorted(claimed.scalars().all(), key=lambda row: (row.due_at, row.id))
+    chosen = await _choose_per_bot_sqlite(session, now=now, wanted=wanted, limit=limit)
     if not chosen:
         return []
     # The UPDATE re-checks that each row is still free: on SQLite, whose SELECT takes no lock,
@@ -91,35 +103,40 @@ async def claim_due(
     return sorted(leased.scalars().all(), key=lambda row: (row.due_at, row.id))
 
 
-_CHOOSE_PER_BOT = text(
-    """
-    SELECT d.id FROM unnest(CAST(:bot_ids AS bigint[]), CAST(:caps AS integer[])) AS b(bot_id, cap)
-    CROSS JOIN LATERAL (
-        SELECT id, due_at FROM deliveries
-        WHERE bot_id = b.bot_id AND state = 'pending' AND due_at <= :now
-          AND (lease_until IS NULL OR lease_until < :now)
-        ORDER BY due_at, id
-        LIMIT b.cap
-        FOR UPDATE SKIP LOCKED
-    ) AS d
-    ORDER BY d.due_at, d.id
-    LIMIT :limit
-    """
+_CLAIM_POSTGRESQL = (
+    select(Delivery)
+    .from_statement(
+        text(
+            """
+        WITH chosen AS (
+            SELECT d.id FROM unnest(CAST(:bot_ids AS bigint[]), CAST(:caps AS integer[]))
+                AS b(bot_id, cap)
+            CROSS JOIN LATERAL (
+                SELECT id, due_at FROM deliveries
+                WHERE bot_id = b.bot_id AND state = 'pending' AND due_at <= :now
+                  AND (lease_until IS NULL OR lease_until < :now)
+                ORDER BY due_at, id
+                LIMIT b.cap
+                FOR UPDATE SKIP LOCKED
+            ) AS d
+            ORDER BY d.due_at, d.id
+            LIMIT :limit
+        )
+        UPDATE deliveries SET lease_owner = :owner,
+            lease_token = CAST(:token_prefix AS varchar) || CAST(deliveries.id AS varchar),
+            lease_until = :until
+        FROM chosen WHERE deliveries.id = chosen.id
+        RETURNING deliveries.*
+        """
+        )
+        .bindparams(bindparam("now", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()))
+        .columns(*_deliveries.columns)
+    )
+    .execution_options(populate_existing=True)
 )
-"""PostgreSQL: each bot's oldest due rows up to its free slots, read from the pending index
-(work proportional to the rows taken, not to the queue's length), then the oldest overall."""
-
-
-async def _choose_per_bot_postgresql(
-    session: AsyncSession, *, now: datetime, wanted: Mapping[int, int], limit: int
-) -> list[int]:
-    params = {
-        "bot_ids": list(wanted),
-        "caps": list(wanted.values()),
-        "now": now,
-        "limit": limit,
-    }
-    return list((await session.execute(_CHOOSE_PER_BOT, params)).scalars())
+"""PostgreSQL: choose each bot's oldest due rows up to its free slots from the pending index
+(work proportional to the rows taken, not to the queue's length; rows another worker holds are
+skipped), then the oldest overall, and lease them: one statement, the same text every time."""
 
 
 _PENDING_LITERAL: Any = literal_column("'pending'")

@@ -13,7 +13,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import CompoundSelect, Select, Table, bindparam, delete, insert, or_, select
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    insert,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.server.store.models import FormPerson, RoleMember, TaskPerson, TaskRow
@@ -31,6 +41,22 @@ _DELETE_INBOX_ROW = delete(_task_people).where(
     _task_people.c.task_id == bindparam("p_id"),
     _task_people.c.kind == INBOX,
     _task_people.c.person_id == bindparam("p_person_id"),
+)
+
+# PostgreSQL: a batch's rows as one row-set each (not a statement per row).
+_DELETE_INBOX_ROWS_POSTGRESQL = text(
+    f"""
+    DELETE FROM task_people AS p
+    USING unnest(CAST(:ids AS bigint[]), CAST(:people AS bigint[])) AS s(task_id, person_id)
+    WHERE p.task_id = s.task_id AND p.person_id = s.person_id AND p.kind = '{INBOX}'
+    """
+)
+_INSERT_ROWS_POSTGRESQL = text(
+    """
+    INSERT INTO task_people (task_id, person_id, kind)
+    SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:people AS bigint[]),
+                         CAST(:kinds AS varchar[]))
+    """
 )
 
 
@@ -80,9 +106,20 @@ async def reindex_tasks(
         gone, added = index_changes(task, existing)
         stale += ({"p_id": task.id, "p_person_id": pid} for pid in gone)
         missing += ({"task_id": task.id, "person_id": pid, "kind": kind} for pid, kind in added)
-    if stale:
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if stale and postgresql:
+        ids = {"ids": [r["p_id"] for r in stale], "people": [r["p_person_id"] for r in stale]}
+        await session.execute(_DELETE_INBOX_ROWS_POSTGRESQL, ids)
+    elif stale:
         await session.execute(_DELETE_INBOX_ROW, stale)
-    if missing:
+    if missing and postgresql:
+        rows = {
+            "ids": [r["task_id"] for r in missing],
+            "people": [r["person_id"] for r in missing],
+            "kinds": [r["kind"] for r in missing],
+        }
+        await session.execute(_INSERT_ROWS_POSTGRESQL, rows)
+    elif missing:
         await session.execute(_INSERT_ROWS, missing)
 
 

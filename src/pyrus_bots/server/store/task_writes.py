@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import (
     ARRAY,
     BigInteger,
     String,
     Table,
+    any_,
     bindparam,
     delete,
     func,
@@ -222,16 +224,54 @@ async def insert_task(
     first_comment.id = task.last_note_id = int(note_id)
 
 
+_SAVE_TASKS_POSTGRESQL = text(
+    """
+    UPDATE tasks AS t SET form_id = u.form_id, current_step = u.current_step,
+        is_closed = u.is_closed, author_id = u.author_id, responsible_id = u.responsible_id,
+        create_date = u.create_date, last_modified_date = u.last_modified_date,
+        close_date = u.close_date, doc = CAST(u.doc AS jsonb), last_note_id = u.last_note_id
+    FROM unnest(CAST(:id AS bigint[]), CAST(:form_id AS bigint[]),
+                CAST(:current_step AS integer[]), CAST(:is_closed AS boolean[]),
+                CAST(:author_id AS bigint[]), CAST(:responsible_id AS bigint[]),
+                CAST(:create_date AS timestamptz[]), CAST(:last_modified_date AS timestamptz[]),
+                CAST(:close_date AS timestamptz[]), CAST(:doc AS text[]),
+                CAST(:last_note_id AS bigint[]))
+        AS u(id, form_id, current_step, is_closed, author_id, responsible_id, create_date,
+             last_modified_date, close_date, doc, last_note_id)
+    WHERE t.id = u.id
+    """
+)
+"""PostgreSQL: a batch of changed tasks as one row-set (each column an array, documents as
+JSON text), the same statement text whatever the batch's size."""
+
+
 async def save_locked_tasks(session: AsyncSession, saves: Sequence[LockedTask]) -> None:
     """Write changed tasks loaded with :func:`lock_tasks`, each with the ``task_people`` rows
     read then, and their ``last_note_id`` as set on the task: one statement for the tasks and
     at most two for the whole index, however many tasks."""
     if not saves:
         return
-    await session.execute(
-        _UPDATE_TASK,
-        [{**_columns(task), "p_last_note_id": task.last_note_id} for task, _ in saves],
-    )
+    if dialect_name(session) == "postgresql":
+        tasks = [task for task, _ in saves]
+        params = {
+            "id": [t.id for t in tasks],
+            "form_id": [t.form_id for t in tasks],
+            "current_step": [t.current_step for t in tasks],
+            "is_closed": [t.is_closed for t in tasks],
+            "author_id": [t.author_id for t in tasks],
+            "responsible_id": [t.responsible_id for t in tasks],
+            "create_date": [t.create_date for t in tasks],
+            "last_modified_date": [t.last_modified_date for t in tasks],
+            "close_date": [t.close_date for t in tasks],
+            "doc": [orjson.dumps(to_document(t)).decode() for t in tasks],
+            "last_note_id": [t.last_note_id for t in tasks],
+        }
+        await session.execute(_SAVE_TASKS_POSTGRESQL, params)
+    else:
+        await session.execute(
+            _UPDATE_TASK,
+            [{**_columns(task), "p_last_note_id": task.last_note_id} for task, _ in saves],
+        )
     await reindex_tasks(session, saves)
 
 
@@ -259,15 +299,18 @@ _LOCK_TASKS_SQLITE = (
     .values(id=_tasks.c.id)
     .returning(_tasks.c.id, _tasks.c.doc, _tasks.c.last_note_id, people_of_task_packed())
 )
+# PostgreSQL: the ids as one array, so the statement text (and its prepared plan) is the same
+# whatever the number of tasks.
+_TASK_ID_ARRAY: Any = any_(bindparam("p_id_array", type_=ARRAY(BigInteger)))
 _LOCK_TASKS_POSTGRESQL = (
     select(_tasks.c.id, _tasks.c.doc, _tasks.c.last_note_id)
-    .where(_tasks.c.id.in_(_TASK_IDS))
+    .where(_tasks.c.id == _TASK_ID_ARRAY)
     .order_by(_tasks.c.id)
     .with_for_update()
 )
 _PEOPLE_OF_TASKS = select(
     _task_people.c.task_id, _task_people.c.person_id, _task_people.c.kind
-).where(_task_people.c.task_id.in_(_TASK_IDS))
+).where(_task_people.c.task_id == _TASK_ID_ARRAY)
 
 
 def parse_people(packed: str | None) -> IndexRows:
@@ -297,10 +340,11 @@ async def lock_tasks(session: AsyncSession, task_ids: Iterable[int]) -> dict[int
             row.id: (task_from_row(row.doc, row.last_note_id), parse_people(row.people))
             for row in rows
         }
-    found = (await session.execute(_LOCK_TASKS_POSTGRESQL, params)).all()
+    by_array = {"p_id_array": params["p_ids"]}
+    found = (await session.execute(_LOCK_TASKS_POSTGRESQL, by_array)).all()
     if not found:
         return {}
     people: dict[int, IndexRows] = {row.id: set() for row in found}
-    for task_id, person_id, kind in await session.execute(_PEOPLE_OF_TASKS, params):
+    for task_id, person_id, kind in await session.execute(_PEOPLE_OF_TASKS, by_array):
         people[task_id].add((int(person_id), kind))
     return {row.id: (task_from_row(row.doc, row.last_note_id), people[row.id]) for row in found}
