@@ -18,6 +18,8 @@ from pyrus_bots.server.admin import (
     ui_catalog_edit,
     ui_deliveries,
     ui_delivery_export,
+    ui_directory,
+    ui_directory_roles,
     ui_register,
     ui_signin,
     ui_task_new,
@@ -56,6 +58,8 @@ for pages in (
     ui_deliveries,
     ui_register,
     ui_catalog_edit,
+    ui_directory,
+    ui_directory_roles,
     ui_workspace,
 ):
     router.include_router(pages.router)
