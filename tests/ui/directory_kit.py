@@ -55,3 +55,21 @@ def roles(server: LiveServer, headers: dict[str, str]) -> dict[int, dict[str, An
     """Every role as ``GET /v4/roles?include_fired=true`` shows them, by id."""
     listed = api_get(server, "/v4/roles?include_fired=true", headers)["roles"]
     return {r["id"]: r for r in listed}
+
+
+LEAVE_FORM = """
+  - id: 323
+    name: Leave request
+    fields:
+      - {id: 1, code: u_days, name: Days, type: text}
+    steps:
+      - {name: Manager, approvers: [1002]}
+"""
+
+
+def inbox_workspace(tmp_path: Path) -> Path:
+    """The managing workspace with a form whose first step waits for Mark (1002)."""
+    path = managing_workspace(tmp_path)
+    text = path.read_text(encoding="utf-8").rstrip("\n") + "\n" + LEAVE_FORM
+    path.write_text(text, encoding="utf-8")
+    return path

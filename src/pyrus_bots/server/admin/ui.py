@@ -20,6 +20,8 @@ from pyrus_bots.server.admin import (
     ui_delivery_export,
     ui_directory,
     ui_directory_roles,
+    ui_inbox,
+    ui_lists,
     ui_register,
     ui_signin,
     ui_task_new,
@@ -60,6 +62,8 @@ for pages in (
     ui_catalog_edit,
     ui_directory,
     ui_directory_roles,
+    ui_inbox,
+    ui_lists,
     ui_workspace,
 ):
     router.include_router(pages.router)
