@@ -9,7 +9,7 @@ Roles are in :mod:`.ui_directory_roles`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -33,6 +33,7 @@ from pyrus_bots.server.admin.ui_directory_forms import (
     RIGHTS,
     TEXT_INPUTS,
     FormInputError,
+    drawn_values,
     field_of,
     member_body,
     one,
@@ -121,10 +122,11 @@ def _person_form(
     ctx: UIContext,
     person: Person | None,
     *,
-    values: dict[str, Any] | None = None,
+    submitted: Submitted | None = None,
     error: PyrusError | FormInputError | None = None,
     status_code: int = 200,
 ) -> Response:
+    values = submitted_values(submitted) if submitted is not None else person_values(person)
     field_errors: dict[str, str] = {}
     message = None
     if isinstance(error, FormInputError):
@@ -149,7 +151,8 @@ def _person_form(
         section="people",
         person=person,
         department_name=person.department_name if person is not None else None,
-        values=values if values is not None else person_values(person),
+        values=values,
+        drawn=drawn_values(submitted, person),
         rights=RIGHTS,
         can_manage=holds(ctx.viewer, MANAGE_PEOPLE),
         receivers=receivers,
@@ -174,8 +177,7 @@ async def add_person(ctx: Ctx, request: Request) -> Response:
         async with ctx.state.database.session() as db, db.begin():
             person = await member_changes.add_member(db, ctx.directory, body)
     except (FormInputError, PyrusError) as exc:
-        values = submitted_values(submitted)
-        return _person_form(ctx, None, values=values, error=exc, status_code=400)
+        return _person_form(ctx, None, submitted=submitted, error=exc, status_code=400)
     ctx.state.directories.invalidate()
     return ctx.redirect(f"/people/{person.id}", done="person-added")
 
@@ -204,8 +206,7 @@ async def save_person(ctx: Ctx, person_id: PathId, request: Request) -> Response
         async with ctx.state.database.session() as db, db.begin():
             await member_changes.change_member(db, ctx.directory, person_id, body)
     except (FormInputError, PyrusError) as exc:
-        values = submitted_values(submitted)
-        return _person_form(ctx, person, values=values, error=exc, status_code=400)
+        return _person_form(ctx, person, submitted=submitted, error=exc, status_code=400)
     ctx.state.directories.invalidate()
     return ctx.redirect(f"/people/{person_id}", done="person-saved")
 

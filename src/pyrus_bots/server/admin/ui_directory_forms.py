@@ -1,9 +1,10 @@
 """The directory pages' forms as the API's member and role requests, and the API's refusals as
 messages beside the inputs they concern.
 
-A person's form sends every input; only what differs from the person as the page drew them goes
-into the request, so a change made meanwhile through the API to another input is not written
-back. Emptying the department id is the API's ``drop_department``.
+A person's form sends every input and, as ``was:<input>``, what the page drew in it; only what
+differs from the drawn value goes into the request, so a change made meanwhile through the API
+to another input is not written back. Emptying the department id is the API's
+``drop_department``.
 """
 
 from __future__ import annotations
@@ -63,17 +64,25 @@ def person_values(person: Person | None) -> dict[str, Any]:
     }
 
 
-def submitted_values(submitted: Submitted) -> dict[str, Any]:
-    """The person's form as it was sent (shown again when the change is refused)."""
-    values: dict[str, Any] = {name: one(submitted, name) for name in TEXT_INPUTS}
-    values["department_id"] = one(submitted, "department_id")
-    values["rights"] = [r for r in RIGHTS if r in submitted.get("rights", [])]
+def submitted_values(submitted: Submitted, prefix: str = "") -> dict[str, Any]:
+    """The person's form as it was sent (shown again when the change is refused); with
+    ``prefix="was:"``, what the page had drawn in it."""
+    values: dict[str, Any] = {name: one(submitted, prefix + name) for name in TEXT_INPUTS}
+    values["department_id"] = one(submitted, prefix + "department_id")
+    values["rights"] = [r for r in RIGHTS if r in submitted.get(prefix + "rights", [])]
     return values
+
+
+def drawn_values(submitted: Submitted | None, current: Person | None) -> dict[str, Any]:
+    """What the form showed before the person typed: its ``was:`` inputs, else ``current``."""
+    if submitted is not None and current is not None and "was:email" in submitted:
+        return submitted_values(submitted, "was:")
+    return person_values(current)
 
 
 def member_body(submitted: Submitted, current: Person | None) -> dict[str, Any]:
     """The ``POST /members`` (``current`` None) or ``PUT /members/{id}`` body the form asks for."""
-    was = person_values(current)
+    was = drawn_values(submitted, current)
     sent = submitted_values(submitted)
     unknown = set(submitted.get("rights", [])) - set(RIGHTS)
     if unknown:
