@@ -88,7 +88,15 @@ UI_PAGES = (
     "/ui/catalogs",
     "/ui/catalogs/4001/edit",
     "/ui/people",
+    "/ui/people/1001",
+    "/ui/people/new",
     "/ui/roles",
+    "/ui/roles/3001",
+    "/ui/roles/new",
+    "/ui/inbox",
+    "/ui/inbox?person=1002",
+    "/ui/lists",
+    "/ui/lists?person=1002",
 )
 """Pages of the demo workspace that every check of the whole UI visits (with a task's page)."""
 

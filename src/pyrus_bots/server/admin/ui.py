@@ -18,6 +18,10 @@ from pyrus_bots.server.admin import (
     ui_catalog_edit,
     ui_deliveries,
     ui_delivery_export,
+    ui_directory,
+    ui_directory_roles,
+    ui_inbox,
+    ui_lists,
     ui_register,
     ui_signin,
     ui_task_new,
@@ -56,6 +60,10 @@ for pages in (
     ui_deliveries,
     ui_register,
     ui_catalog_edit,
+    ui_directory,
+    ui_directory_roles,
+    ui_inbox,
+    ui_lists,
     ui_workspace,
 ):
     router.include_router(pages.router)

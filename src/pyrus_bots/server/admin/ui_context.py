@@ -31,7 +31,9 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
 NAV_ITEMS = (
+    ("inbox", "Inbox", "/inbox"),
     ("tasks", "Tasks", "/tasks"),
+    ("lists", "Lists", "/lists"),
     ("new", "New task", "/tasks/new"),
     ("bots", "Bots", "/bots"),
     ("people", "People", "/people"),

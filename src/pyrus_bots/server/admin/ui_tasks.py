@@ -35,7 +35,7 @@ Ctx = Annotated[UIContext, Depends(ui_context)]
 TASK_LIST_LIMIT = 200
 
 
-def _task_row(ctx: UIContext, task: TaskState) -> dict[str, Any]:
+def task_row(ctx: UIContext, task: TaskState) -> dict[str, Any]:
     form = ctx.directory.forms.get(task.form_id) if task.form_id is not None else None
     rendered = render.render_task(ctx.directory, task, [], with_comments=False)
     step_name = ""
@@ -65,7 +65,7 @@ async def home(ctx: Ctx) -> Response:
         "home.html",
         title="Home",
         organization_name=ctx.directory.organization_name,
-        inbox=[_task_row(ctx, t) for t in tasks],
+        inbox=[task_row(ctx, t) for t in tasks],
         api_url=ctx.state.settings.base_url + "/v4/",
     )
 
@@ -92,7 +92,7 @@ async def task_list(ctx: Ctx, form: str = "", step: str = "", state: str = "open
         "tasks.html",
         title="Tasks",
         section="tasks",
-        tasks=[_task_row(ctx, t) for t in tasks],
+        tasks=[task_row(ctx, t) for t in tasks],
         truncated=len(tasks) >= TASK_LIST_LIMIT,
         forms=sorted(ctx.directory.forms.values(), key=lambda f: f.id),
         filters={"form": form_id, "step": step_number, "state": state},

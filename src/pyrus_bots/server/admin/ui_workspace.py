@@ -1,4 +1,5 @@
-"""The UI's read-only workspace pages: people, roles, forms with fields and steps, catalogs."""
+"""The UI's read-only workspace pages: forms with fields and steps, catalogs (people and roles are
+in :mod:`.ui_directory`)."""
 
 from __future__ import annotations
 
@@ -8,49 +9,13 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
 from pyrus_bots.server.admin.ui_context import UIContext, ui_context
-from pyrus_bots.server.admin.ui_views import form_view, full_name
+from pyrus_bots.server.admin.ui_views import form_view
 from pyrus_bots.server.api.context import PathId
 from pyrus_bots.server.workflow import access
 from pyrus_bots.server.workflow.state import FormDef
 
 router = APIRouter()
 Ctx = Annotated[UIContext, Depends(ui_context)]
-
-
-@router.get("/people")
-async def people_page(ctx: Ctx) -> Response:
-    if ctx.viewer is None:
-        return ctx.to_login()
-    people = [
-        {
-            "id": p.id,
-            "name": full_name(p),
-            "email": p.email,
-            "position": p.position,
-            "rights": sorted(p.rights),
-            "banned": p.banned or p.fired,
-        }
-        for p in sorted(ctx.directory.people.values(), key=lambda p: p.id)
-        if p.type == "user"
-    ]
-    return ctx.render("people.html", title="People", section="people", people=people)
-
-
-@router.get("/roles")
-async def roles_page(ctx: Ctx) -> Response:
-    if ctx.viewer is None:
-        return ctx.to_login()
-    people = ctx.directory.people
-    roles = [
-        {
-            "id": r.id,
-            "name": r.name,
-            "members": [full_name(people.get(m)) if m in people else f"#{m}" for m in r.member_ids],
-        }
-        for r in sorted(ctx.directory.roles.values(), key=lambda r: r.id)
-        if not r.banned
-    ]
-    return ctx.render("roles.html", title="Roles", section="roles", roles=roles)
 
 
 def _visible(ctx: UIContext, form: FormDef) -> bool:

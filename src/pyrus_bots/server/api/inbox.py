@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.calendar import CalendarFilter
@@ -56,18 +57,28 @@ def _count(request: Request, name: str, default: int, maximum: int) -> int:
     return parse_int(value, name, minimum=1, maximum=maximum)
 
 
+async def waiting_for(session: AsyncSession, person_id: int) -> list[TaskState]:
+    """The inbox of ``person_id``: open tasks waiting for them, most recently changed first."""
+    return await task_store.inbox(session, person_id, limit=INBOX_SCAN_LIMIT)
+
+
+def by_form(tasks: Iterable[TaskState]) -> list[tuple[int, list[TaskState]]]:
+    """Tasks grouped by their form (form id order), each group in the order given."""
+    groups: dict[int, list[TaskState]] = {}
+    for task in tasks:
+        if task.form_id is not None:
+            groups.setdefault(task.form_id, []).append(task)
+    return sorted(groups.items())
+
+
 @router.get("/inbox", summary="Tasks waiting for the caller, also grouped by form")
 async def inbox(caller: CallerDep, request: Request) -> PyrusJSONResponse:
     item_count = _count(request, "item_count", DEFAULT_INBOX_ITEMS, MAX_INBOX_ITEMS)
     group_count = _count(request, "group_item_count", DEFAULT_INBOX_ITEMS, MAX_INBOX_ITEMS)
     async with reading(api_state(request)) as session:
-        waiting = await task_store.inbox(session, caller.person.id, limit=INBOX_SCAN_LIMIT)
-    by_form: dict[int, list[TaskState]] = {}
-    for task in waiting:
-        if task.form_id is not None:
-            by_form.setdefault(task.form_id, []).append(task)
+        waiting = await waiting_for(session, caller.person.id)
     groups = []
-    for form_id, tasks in sorted(by_form.items()):
+    for form_id, tasks in by_form(waiting):
         form = caller.directory.forms.get(form_id)
         groups.append(
             {

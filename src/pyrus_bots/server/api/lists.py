@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol import pyrus_json
 from pyrus_bots.protocol.errors import PyrusError
@@ -31,8 +30,7 @@ from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
 from pyrus_bots.server.api.list_filters import list_task_filters, select_tasks
 from pyrus_bots.server.api.responses import CollectionResponse, PyrusJSONResponse
 from pyrus_bots.server.api.transactions import reading, writing
-from pyrus_bots.server.store import task_lists as list_store
-from pyrus_bots.server.store import tasks as task_store
+from pyrus_bots.server.tasks import list_changes
 from pyrus_bots.server.workflow import lists as list_rules
 from pyrus_bots.server.workflow.lists import TaskListDef
 from pyrus_bots.server.workflow.render import render_task
@@ -69,33 +67,6 @@ def _flag(request: Request, name: str) -> bool:
     return parse_bool(request.query_params.get(name, False), name)
 
 
-async def _visible_lists(
-    session: AsyncSession, caller: Caller, *, with_deleted: bool
-) -> list[TaskListDef]:
-    stored = await list_store.all_lists(session, with_deleted=with_deleted)
-    return [t for t in stored if list_rules.can_see(caller.directory, t, caller.person)]
-
-
-async def _visible_list(
-    session: AsyncSession, caller: Caller, list_id: int, *, with_deleted: bool = False
-) -> TaskListDef:
-    task_list = await list_store.get_list(session, list_id)
-    if (
-        task_list is None
-        or (task_list.deleted and not with_deleted)
-        or not list_rules.can_see(caller.directory, task_list, caller.person)
-    ):
-        raise list_rules.unknown_list(list_id)
-    return task_list
-
-
-async def _managed_list(session: AsyncSession, caller: Caller, list_id: int) -> TaskListDef:
-    task_list = await _visible_list(session, caller, list_id)
-    if not list_rules.can_manage(caller.directory, task_list, caller.person):
-        raise PyrusError("access_denied_project", f"only managers of list {list_id} change it")
-    return task_list
-
-
 async def _read_array(request: Request, model: type[_Model]) -> list[_Model]:
     raw = await request.body()
     if not raw.strip():
@@ -112,38 +83,14 @@ async def _read_array(request: Request, model: type[_Model]) -> list[_Model]:
     return [parse_body(model, item) for item in data]
 
 
-async def _create(session: AsyncSession, caller: Caller, body: CreateListRequest) -> TaskListDef:
-    parent = None
-    if body.parent_id is not None:
-        parent = await _visible_list(session, caller, body.parent_id)
-    list_id = await list_store.new_list_id(session)
-    created = list_rules.new_list(caller.directory, caller.person, body, list_id, parent)
-    await list_store.save_list(session, caller.directory.organization_id, created)
-    return created
-
-
-async def _update(
-    session: AsyncSession, caller: Caller, list_id: int, body: UpdateListRequest
-) -> TaskListDef:
-    task_list = await _managed_list(session, caller, list_id)
-    changed = list_rules.updated_list(caller.directory, task_list, body)
-    await list_store.save_list(session, caller.directory.organization_id, changed)
-    return changed
-
-
-async def _delete(session: AsyncSession, caller: Caller, list_id: int) -> None:
-    task_list = await _managed_list(session, caller, list_id)
-    task_list.deleted = True
-    task_list.version += 1
-    await list_store.save_list(session, caller.directory.organization_id, task_list)
-
-
 @router.get("/lists", summary="The lists the caller sees, as a tree")
 async def lists(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     _flag(request, "with_forms")  # forms are not lists on the platform: nothing to add
     with_deleted = _flag(request, "with_deleted")
     async with reading(api_state(request)) as session:
-        visible = await _visible_lists(session, caller, with_deleted=with_deleted)
+        visible = await list_changes.visible_lists(
+            session, caller.directory, caller.person, with_deleted=with_deleted
+        )
     forest = list_rules.tree(visible)
     return CollectionResponse({"lists": [render_list(t, c) for t, c in forest]}, "lists")
 
@@ -156,7 +103,10 @@ async def lists(request: Request, caller: CallerDep) -> PyrusJSONResponse:
 async def create_lists(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     bodies = await _read_array(request, CreateListRequest)
     async with writing(api_state(request)) as session:
-        created = [await _create(session, caller, body) for body in bodies]
+        created = [
+            await list_changes.create_list(session, caller.directory, caller.person, body)
+            for body in bodies
+        ]
     return CollectionResponse({"lists": [render_list(t) for t in created]}, "lists")
 
 
@@ -170,7 +120,12 @@ async def update_lists(request: Request, caller: CallerDep) -> PyrusJSONResponse
     if any(body.id is None for body in bodies):
         raise PyrusError("required_parameter_missing", "each list to change needs its id")
     async with writing(api_state(request)) as session:
-        changed = [await _update(session, caller, body.id or 0, body) for body in bodies]
+        changed = [
+            await list_changes.update_list(
+                session, caller.directory, caller.person, body.id or 0, body
+            )
+            for body in bodies
+        ]
     return CollectionResponse({"lists": [render_list(t) for t in changed]}, "lists")
 
 
@@ -183,7 +138,7 @@ async def delete_lists(request: Request, caller: CallerDep) -> PyrusJSONResponse
     bodies = await _read_array(request, DeleteListRequest)
     async with writing(api_state(request)) as session:
         for body in bodies:
-            await _delete(session, caller, body.id)
+            await list_changes.delete_list(session, caller.directory, caller.person, body.id)
     return PyrusJSONResponse({})
 
 
@@ -191,7 +146,7 @@ async def delete_lists(request: Request, caller: CallerDep) -> PyrusJSONResponse
 async def create_list(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     body = await read_body(request, CreateListRequest)
     async with writing(api_state(request)) as session:
-        created = await _create(session, caller, body)
+        created = await list_changes.create_list(session, caller.directory, caller.person, body)
     return PyrusJSONResponse(render_list(created))
 
 
@@ -200,8 +155,12 @@ async def get_list(list_id: PathId, request: Request, caller: CallerDep) -> Pyru
     _flag(request, "with_forms")
     with_deleted = _flag(request, "with_deleted")
     async with reading(api_state(request)) as session:
-        task_list = await _visible_list(session, caller, list_id, with_deleted=with_deleted)
-        visible = await _visible_lists(session, caller, with_deleted=with_deleted)
+        task_list = await list_changes.visible_list(
+            session, caller.directory, caller.person, list_id, with_deleted=with_deleted
+        )
+        visible = await list_changes.visible_lists(
+            session, caller.directory, caller.person, with_deleted=with_deleted
+        )
     # The list as the root of its own tree.
     below = [t for t in visible if t.id != list_id]
     forest = list_rules.tree([replace(task_list, parent_id=None), *below])
@@ -217,14 +176,16 @@ async def update_list(list_id: PathId, request: Request, caller: CallerDep) -> P
     if body.id is not None and body.id != list_id:
         raise PyrusError("invalid_value_format", "id in the body differs from the list in the path")
     async with writing(api_state(request)) as session:
-        changed = await _update(session, caller, list_id, body)
+        changed = await list_changes.update_list(
+            session, caller.directory, caller.person, list_id, body
+        )
     return PyrusJSONResponse(render_list(changed))
 
 
 @router.delete("/lists/{list_id}", summary="Delete a list (its tasks stay)")
 async def delete_list(list_id: PathId, request: Request, caller: CallerDep) -> PyrusJSONResponse:
     async with writing(api_state(request)) as session:
-        await _delete(session, caller, list_id)
+        await list_changes.delete_list(session, caller.directory, caller.person, list_id)
     return PyrusJSONResponse({})
 
 
@@ -233,10 +194,8 @@ async def _list_tasks(
 ) -> PyrusJSONResponse:
     filters = list_task_filters(params)
     async with reading(api_state(request)) as session:
-        await _visible_list(session, caller, list_id)
-        task_ids = await list_store.task_ids_in_list(session, list_id)
-        candidates = await task_store.list_tasks(
-            session, person_id=caller.person.id, task_ids=task_ids
+        candidates = await list_changes.list_task_candidates(
+            session, caller.directory, caller.person, list_id
         )
     selected = select_tasks(candidates, filters)
     tasks = [

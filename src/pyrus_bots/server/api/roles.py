@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.parsing import as_pyrus_error, check_storable
@@ -23,11 +22,11 @@ from pyrus_bots.protocol.models.people_requests import (
 )
 from pyrus_bots.protocol.pyrus_json import loads
 from pyrus_bots.server.api.body import json_body, read_body
-from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
+from pyrus_bots.server.api.context import CallerDep, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
 from pyrus_bots.server.api.rights import MANAGE_ROLES, require_right
 from pyrus_bots.server.api.transactions import writing
-from pyrus_bots.server.store import people as people_store
+from pyrus_bots.server.tasks import role_changes
 from pyrus_bots.server.workflow.entities import render_role
 from pyrus_bots.server.workflow.state import Role
 
@@ -67,70 +66,6 @@ def _list_body(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-def _check_name(name: str | None) -> str | None:
-    if name is not None and not name.strip():
-        raise PyrusError("required_parameter_missing", "name must be a non-empty string")
-    return None if name is None else name.strip()
-
-
-def _check_people(caller: Caller, ids: list[int]) -> None:
-    for person_id in ids:
-        if person_id not in caller.directory.people:
-            raise PyrusError("invalid_person_id", f"there is no person {person_id}")
-
-
-async def _org_role(session: AsyncSession, caller: Caller, role_id: int | None) -> Role:
-    role = None if role_id is None else await people_store.get_role(session, role_id)
-    if role is None or role_id not in caller.directory.roles:
-        raise PyrusError("invalid_person_id", f"there is no role {role_id}")
-    return role
-
-
-async def _create(session: AsyncSession, caller: Caller, body: CreateRoleRequest) -> Role:
-    name = _check_name(body.name)
-    assert name is not None
-    _check_people(caller, body.member_add)
-    return await people_store.create_role(
-        session,
-        caller.directory.organization_id,
-        name,
-        body.member_add,
-        external_id=body.external_id,
-    )
-
-
-async def _update(
-    session: AsyncSession, caller: Caller, role_id: int | None, body: UpdateRoleRequest
-) -> Role:
-    await _org_role(session, caller, role_id)
-    assert role_id is not None
-    _check_people(caller, body.member_add)
-    role = await people_store.update_role(
-        session,
-        role_id,
-        name=_check_name(body.name),
-        member_add=body.member_add,
-        member_remove=body.member_remove,
-        banned=body.banned,
-        external_id=body.external_id,
-    )
-    assert role is not None
-    return role
-
-
-async def _delete(
-    session: AsyncSession, caller: Caller, role_id: int | None, body: DeleteRoleRequest
-) -> Role:
-    await _org_role(session, caller, role_id)
-    assert role_id is not None
-    receiver = body.task_receiver_id or None
-    if receiver is not None and receiver not in caller.directory.people:
-        raise PyrusError("invalid_person_id", f"there is no person {receiver}")
-    role = await people_store.update_role(session, role_id, fired=True)
-    assert role is not None
-    return role
-
-
 def _one(request: Request, role: Role) -> PyrusJSONResponse:
     api_state(request).directories.invalidate()
     return PyrusJSONResponse(render_role(role))
@@ -149,7 +84,7 @@ async def create_roles(request: Request, caller: CallerDep) -> PyrusJSONResponse
     require_right(caller, MANAGE_ROLES)
     bodies = await _read_list(request, CreateRoleRequest)
     async with writing(api_state(request)) as session:
-        roles = [await _create(session, caller, body) for body in bodies]
+        roles = [await role_changes.create_role(session, caller.directory, body) for body in bodies]
     return _many(request, roles)
 
 
@@ -158,7 +93,10 @@ async def update_roles(request: Request, caller: CallerDep) -> PyrusJSONResponse
     require_right(caller, MANAGE_ROLES)
     bodies = await _read_list(request, UpdateRoleRequest)
     async with writing(api_state(request)) as session:
-        roles = [await _update(session, caller, body.id, body) for body in bodies]
+        roles = [
+            await role_changes.update_role(session, caller.directory, body.id, body)
+            for body in bodies
+        ]
     return _many(request, roles)
 
 
@@ -167,7 +105,10 @@ async def delete_roles(request: Request, caller: CallerDep) -> PyrusJSONResponse
     require_right(caller, MANAGE_ROLES)
     bodies = await _read_list(request, DeleteRoleRequest)
     async with writing(api_state(request)) as session:
-        roles = [await _delete(session, caller, body.id, body) for body in bodies]
+        roles = [
+            await role_changes.delete_role(session, caller.directory, body.id, body)
+            for body in bodies
+        ]
     return _many(request, roles)
 
 
@@ -176,7 +117,7 @@ async def create_role(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     require_right(caller, MANAGE_ROLES)
     body = await read_body(request, CreateRoleRequest)
     async with writing(api_state(request)) as session:
-        role = await _create(session, caller, body)
+        role = await role_changes.create_role(session, caller.directory, body)
     return _one(request, role)
 
 
@@ -185,7 +126,7 @@ async def update_role(role_id: PathId, request: Request, caller: CallerDep) -> P
     require_right(caller, MANAGE_ROLES)
     body = await read_body(request, UpdateRoleRequest)
     async with writing(api_state(request)) as session:
-        role = await _update(session, caller, role_id, body)
+        role = await role_changes.update_role(session, caller.directory, role_id, body)
     return _one(request, role)
 
 
@@ -198,5 +139,5 @@ async def delete_role(role_id: PathId, request: Request, caller: CallerDep) -> P
     require_right(caller, MANAGE_ROLES)
     body = await read_body(request, DeleteRoleRequest, allow_empty=True)
     async with writing(api_state(request)) as session:
-        role = await _delete(session, caller, role_id, body)
+        role = await role_changes.delete_role(session, caller.directory, role_id, body)
     return _one(request, role)
