@@ -18,6 +18,7 @@ from pyrus_bots.server.admin import (
     ui_catalog_edit,
     ui_deliveries,
     ui_delivery_export,
+    ui_files,
     ui_register,
     ui_signin,
     ui_task_new,
@@ -57,6 +58,7 @@ for pages in (
     ui_register,
     ui_catalog_edit,
     ui_workspace,
+    ui_files,
 ):
     router.include_router(pages.router)
 router.include_router(people_passwords.ui_router)
