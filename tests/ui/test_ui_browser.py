@@ -75,10 +75,10 @@ def test_purchase_requests_over_and_under_the_limit(page: sync_api.Page, stack: 
     expect(page.get_by_test_id("task-fields")).to_contain_text("Approved")
     shot(page, "task-approved")
 
-    # The manager approves as a person, then purchasing approves the last step: it closes.
+    # The manager approves as a person, then the requester confirms receipt: the task closes.
     for person, text in (
         ("Mark Manager (mark@demo.test)", "Go ahead."),
-        ("Alice Admin (alice@demo.test)", "Ordered."),
+        ("Erin Engineer (erin@demo.test)", "Received."),
     ):
         page.get_by_label("Comment as").select_option(label=person)
         page.get_by_label("Comment", exact=True).fill(text)

@@ -4,7 +4,7 @@ SDK bot of ``pyrus_bots.server.demo.bots``) each served by uvicorn on loopback.
 
 Erin files a request with a table of items and the vendor's quote; the bot rejects it (over the
 limit); Erin lowers the amount and the bot passes it on; Mark sets the date it is needed by and
-approves; Alice puts the invoice in and closes the task; the register finds it by its amount and
+approves; Erin puts the invoice in and closes the task; the register finds it by its amount and
 its CSV holds it. After each step the task is read with the official ``pyrus-api`` client through
 ``GET /v4/tasks/{id}``.
 """
@@ -175,13 +175,13 @@ def test_purchase_request_from_filing_to_the_register(page: Page, platform: Live
     page.get_by_label("Needed by").fill("2026-07-01")
     page.get_by_label("Approval", exact=True).select_option("approved")
     add_comment(page)
-    expect(page.get_by_test_id("task-step")).to_contain_text("3. Purchasing")
+    expect(page.get_by_test_id("task-step")).to_contain_text("3. Receipt")
     task = api_task(pyrus_client(platform, "mark@demo.test", "mark-demo-key"), task_id)
     assert task.current_step == 3 and value(task, 5).date().isoformat() == "2026-07-01"
     assert [a.approval_choice for a in task.approvals[1]] == ["approved"]
 
-    # 5. Alice puts the invoice in, attaches the delivery note and closes the task.
-    sign_in_as(page, platform, "alice")
+    # 5. Erin puts the invoice in, attaches the delivery note and closes the task.
+    sign_in_as(page, platform, "erin")
     page.goto(f"{platform.ui}/tasks/{task_id}")
     page.get_by_text("Change fields").click()
     page.get_by_label("Invoice").set_input_files(file_named("invoice-7781.pdf", INVOICE))
@@ -194,17 +194,16 @@ def test_purchase_request_from_filing_to_the_register(page: Page, platform: Live
     page.get_by_label("Close the task").check()
     add_comment(page)
     expect(page.get_by_test_id("task-state")).to_have_text("closed")
-    alice_api = pyrus_client(platform, "alice@demo.test", "alice-demo-key")
-    task = api_task(alice_api, task_id)
+    task = api_task(erin_api, task_id)
     assert task.close_date is not None  # closed (the client reads no is_closed)
     invoice = value(task, 11)
     assert [f.name for f in invoice] == ["invoice-7781.pdf"]
-    assert alice_api.download_file(invoice[0].id).raw_file == INVOICE
+    assert erin_api.download_file(invoice[0].id).raw_file == INVOICE
     assert sorted(a.name for a in task.comments[-1].attachments) == [
         "delivery-note.txt",
         "photo.png",
     ]
-    # The UI serves the invoice to Alice from the page's link, the same bytes.
+    # The UI serves the invoice to Erin from the page's link, the same bytes.
     link = page.get_by_test_id("files").last.get_by_role("link", name="invoice-7781.pdf")
     fetched = page.request.get(platform.base_url + str(link.get_attribute("href")))
     assert fetched.ok and fetched.body() == INVOICE
