@@ -50,3 +50,9 @@ def chromium() -> Iterator[Any]:
 def shot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    # A full-page shot resizes the page for a moment, and headless Chromium may then send the
+    # next click on a long page to where things were: resize and restore to lay it out again.
+    size = page.viewport_size
+    if size:
+        page.set_viewport_size({"width": size["width"], "height": size["height"] + 1})
+        page.set_viewport_size(size)

@@ -40,9 +40,8 @@ def ui_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
             bot_timeout=2.0,
             **overrides,
         )
-        config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning"
-        )
+        app = create_app(settings)
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -52,7 +51,7 @@ def ui_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
                 raise RuntimeError("the test server did not start")
             time.sleep(0.02)
         servers.append((server, thread))
-        return LiveServer(f"http://127.0.0.1:{port}", settings)
+        return LiveServer(f"http://127.0.0.1:{port}", settings, app)
 
     yield start
     for server, thread in servers:

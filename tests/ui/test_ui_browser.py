@@ -75,13 +75,17 @@ def test_purchase_requests_over_and_under_the_limit(page: sync_api.Page, stack: 
     expect(page.get_by_test_id("task-fields")).to_contain_text("Approved")
     shot(page, "task-approved")
 
-    # The manager approves as a person: the last step closes the task.
-    page.get_by_label("Comment as").select_option(label="Mark Manager (mark@demo.test)")
-    page.get_by_label("Comment", exact=True).fill("Go ahead.")
-    page.get_by_label("Approval", exact=True).select_option("approved")
-    page.get_by_role("button", name="Add comment").click()
+    # The manager approves as a person, then the requester confirms receipt: the task closes.
+    for person, text in (
+        ("Mark Manager (mark@demo.test)", "Go ahead."),
+        ("Erin Engineer (erin@demo.test)", "Received."),
+    ):
+        page.get_by_label("Comment as").select_option(label=person)
+        page.get_by_label("Comment", exact=True).fill(text)
+        page.get_by_label("Approval", exact=True).select_option("approved")
+        page.get_by_role("button", name="Add comment").click()
+        expect(timeline).to_contain_text(text)
     expect(page.get_by_test_id("task-state")).to_have_text("closed")
-    expect(timeline).to_contain_text("Go ahead.")
 
     page.goto(stack.ui_url + "tasks?state=all")
     expect(page.get_by_test_id("task-row")).to_have_count(2)

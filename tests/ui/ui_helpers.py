@@ -11,6 +11,7 @@ import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -44,6 +45,8 @@ async def prepare_database(url: str, workspace: Path) -> None:
 class LiveServer:
     base_url: str
     settings: Settings
+    app: Any = None
+    """The served application (tests may tune ``app.state.api.limits``)."""
 
     @property
     def ui(self) -> str:

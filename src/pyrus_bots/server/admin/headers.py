@@ -1,6 +1,7 @@
 """Security headers on every answer: no MIME sniffing anywhere, and for the web UI a
 Content-Security-Policy (scripts and styles from this server only; htmx is served from it) and
-no framing (clickjacking)."""
+no framing (clickjacking). A UI answer that sets its own policy or framing rule keeps it (a
+file preview may be framed by the UI's own pages)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,10 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = dict(message, headers=[*message.get("headers", []), *added])
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in added if name not in present]
+                message = dict(message, headers=headers)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

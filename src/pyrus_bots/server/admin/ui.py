@@ -20,6 +20,7 @@ from pyrus_bots.server.admin import (
     ui_delivery_export,
     ui_directory,
     ui_directory_roles,
+    ui_files,
     ui_inbox,
     ui_lists,
     ui_register,
@@ -65,6 +66,7 @@ for pages in (
     ui_inbox,
     ui_lists,
     ui_workspace,
+    ui_files,
 ):
     router.include_router(pages.router)
 router.include_router(people_passwords.ui_router)

@@ -20,6 +20,12 @@ from pyrus_bots.server.admin.ui_context import (
     users_to_act_as,
 )
 from pyrus_bots.server.admin.ui_fields import FieldInputError, Submitted, field_inputs, field_values
+from pyrus_bots.server.admin.ui_uploads import (
+    Uploads,
+    add_to_new_task,
+    read_uploads,
+    upload_inputs,
+)
 from pyrus_bots.server.tasks import changes as task_changes
 from pyrus_bots.server.workflow import access
 from pyrus_bots.server.workflow.state import FormDef, Person
@@ -49,6 +55,7 @@ def _page(
     error: str | None = None,
     error_field: int | None = None,
     status_code: int = 200,
+    uploads: Uploads | None = None,
 ) -> Response:
     viewer = ctx.viewer
     assert viewer is not None
@@ -73,6 +80,7 @@ def _page(
         default_actor=chosen_actor or (int(acting[0]["id"]) if acting else None),
         error=error,
         error_field=error_field,
+        **upload_inputs(ctx, uploads),
     )
 
 
@@ -121,30 +129,38 @@ async def create_task(ctx: Ctx, request: Request) -> Response:
         return _page(
             ctx, chosen, values=submitted, error="Choose who creates the task.", status_code=400
         )
+    uploads = await read_uploads(ctx, request, form, author.id)
+
+    def refused(message: str, field_id: int | None = None) -> Response:
+        return _page(
+            ctx,
+            chosen,
+            values=submitted,
+            error=message,
+            error_field=field_id,
+            status_code=400,
+            uploads=uploads,
+        )
+
+    if uploads.errors:
+        return refused("A file was not taken; the task was not created. See below.")
     try:
         if form is None:
             body = _simple_task(submitted, ctx.zone)
         else:
             fields = field_values(form, ctx.directory, submitted, zone=ctx.zone)
             body = {"form_id": form.id, "fields": fields}
+        add_to_new_task(body, form, uploads)
         request_body = parse_create_task_request(body)
         async with ctx.state.database.session() as db, db.begin():
             task, _ = await task_changes.create_task(
                 db, ctx.directory, author, request_body, ctx.state.clock.now()
             )
     except FieldInputError as exc:
-        return _page(
-            ctx,
-            chosen,
-            values=submitted,
-            error=str(exc),
-            error_field=exc.field_id,
-            status_code=400,
-        )
+        return refused(str(exc), exc.field_id)
     except CommentInputError as exc:
-        return _page(ctx, chosen, values=submitted, error=str(exc), status_code=400)
+        return refused(str(exc))
     except PyrusError as exc:
-        message = f"The task was not created: {exc.message} ({exc.code})."
-        return _page(ctx, chosen, values=submitted, error=message, status_code=400)
+        return refused(f"The task was not created: {exc.message} ({exc.code}).")
     ctx.state.on_deliveries()
     return ctx.redirect(f"/tasks/{task.id}", done="task-created")

@@ -21,7 +21,19 @@ from pyrus_bots.server.admin.ui_context import (
     users_to_act_as,
 )
 from pyrus_bots.server.admin.ui_fields import Submitted, field_inputs, task_inputs
-from pyrus_bots.server.admin.ui_views import full_name, task_title, task_view, timeline
+from pyrus_bots.server.admin.ui_uploads import (
+    Uploads,
+    add_to_comment,
+    read_uploads,
+    upload_inputs,
+)
+from pyrus_bots.server.admin.ui_views import (
+    file_field_values,
+    full_name,
+    task_title,
+    task_view,
+    timeline,
+)
 from pyrus_bots.server.api.context import PathId
 from pyrus_bots.server.store import comments as comment_store
 from pyrus_bots.server.store import tasks as task_store
@@ -147,6 +159,7 @@ async def _task_page(
     error: str | None = None,
     error_field: int | None = None,
     status_code: int = 200,
+    uploads: Uploads | None = None,
 ) -> Response:
     viewer = ctx.viewer
     assert viewer is not None
@@ -197,6 +210,8 @@ async def _task_page(
         subscribers=[s["person"] for s in rendered.get("subscribers") or [] if "person" in s],
         error=error,
         error_field=error_field,
+        current_files=file_field_values(rendered.get("fields")),
+        **upload_inputs(ctx, uploads),
     )
 
 
@@ -225,9 +240,17 @@ async def add_comment(ctx: Ctx, task_id: PathId, request: Request) -> Response:
     if not ctx.csrf_ok((submitted.get("csrf") or [""])[0]):
         return ctx.bad_csrf()
 
+    uploads: Uploads | None = None
+
     async def refused(message: str, status: int = 400, field: int | None = None) -> Response:
         return await _task_page(
-            ctx, task_id, submitted=submitted, error=message, error_field=field, status_code=status
+            ctx,
+            task_id,
+            submitted=submitted,
+            error=message,
+            error_field=field,
+            status_code=status,
+            uploads=uploads,
         )
 
     author = _actor(ctx, (submitted.get("as_person") or [""])[0])
@@ -238,8 +261,12 @@ async def add_comment(ctx: Ctx, task_id: PathId, request: Request) -> Response:
     if task is None:
         return ctx.not_found(f"task #{task_id}")
     form = ctx.directory.forms.get(task.form_id) if task.form_id is not None else None
+    uploads = await read_uploads(ctx, request, form, author.id)
+    if uploads.errors:
+        return await refused("A file was not taken; nothing was added. See below.")
     try:
         body = comment_body(submitted, ctx.directory, task, form, ctx.zone)
+        add_to_comment(body, form, task, submitted, uploads)
     except FieldInputError as exc:
         return await refused(str(exc), field=exc.field_id)
     except CommentInputError as exc:

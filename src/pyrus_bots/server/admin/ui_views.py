@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from pyrus_bots.server.admin.ui_file_links import file_view
 from pyrus_bots.server.workflow.state import Directory, FieldDef, FormDef, Person
 
 MANAGE_BOTS_RIGHT = "manage_integrations_and_catalogs"
@@ -176,6 +177,7 @@ def task_view(
             "name": f.get("name", f"field {f.get('id')}"),
             "display": field_display(f, zone),
             "table": table_view(f, zone) if f.get("type") == "table" else None,
+            "files": _files(f.get("value")) if f.get("type") == "file" else None,
         }
         for f in task.get("fields") or []
         if f.get("type") not in {"note"}
@@ -193,7 +195,34 @@ def task_view(
         "modified": format_time(task.get("last_modified_date"), zone),
         "fields": fields,
         "steps": steps,
+        "attachments": _every_file(task),
     }
+
+
+def _every_file(task: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The task's files once each: those in its file fields, then its attachments."""
+    found: dict[Any, dict[str, Any]] = {}
+    for files in file_field_values(task.get("fields")).values():
+        found.update((f["id"], f) for f in files)
+    found.update((f["id"], f) for f in _files(task.get("attachments")))
+    return list(found.values())
+
+
+def _files(value: Any) -> list[dict[str, Any]]:
+    return [file_view(f) for f in value or [] if isinstance(f, Mapping)]
+
+
+def file_field_values(fields: Any) -> dict[str, list[dict[str, Any]]]:
+    """The files of each file field of a rendered task (title sections included), by the
+    field's input name ``f<ID>``."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for f in fields or []:
+        value = f.get("value") if isinstance(f, Mapping) else None
+        if f.get("type") == "file" and value:
+            found[f"f{f.get('id')}"] = _files(value)
+        elif f.get("type") == "title" and isinstance(value, Mapping):
+            found.update(file_field_values(value.get("fields")))
+    return found
 
 
 def _people_in(groups: Iterable[Any]) -> list[tuple[str, int | None]]:
@@ -269,6 +298,7 @@ def timeline(
             "date": format_time(c.get("create_date"), zone),
             "text": c.get("text") or c.get("formatted_text") or "",
             "events": comment_events(c, names, zone),
+            "files": _files(c.get("attachments")),
         }
         for c in task.get("comments") or []
     ]

@@ -9,7 +9,7 @@ bytes go to and come from the store a chunk at a time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Annotated
 from urllib.parse import quote
 
@@ -19,11 +19,12 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response, StreamingResponse
 
 from pyrus_bots.protocol.errors import PyrusError
-from pyrus_bots.server.api.context import ID_MAX, Caller, CallerDep, PathId, api_state
+from pyrus_bots.server.api.context import ID_MAX, ApiState, Caller, CallerDep, PathId, api_state
 from pyrus_bots.server.api.responses import PyrusJSONResponse
 from pyrus_bots.server.api.transactions import reading, writing
 from pyrus_bots.server.store import files as file_store
 from pyrus_bots.server.tasks import file_access
+from pyrus_bots.server.workflow.state import FileRef
 
 router = APIRouter(tags=["files"])
 attachment_router = APIRouter(tags=["files"])
@@ -65,19 +66,24 @@ async def upload(request: Request, caller: CallerDep) -> PyrusJSONResponse:
             part = next((v for v in form.values() if isinstance(v, UploadFile)), None)
         if not isinstance(part, UploadFile):
             raise PyrusError("no_file_in_request", "the request has no file part")
-        name = (part.filename or "file").replace("\x00", "")
-        if len(name) > MAX_FILE_NAME_LENGTH:
-            raise PyrusError("max_file_name_length_exceeded", "the file name is too long")
-        if not part.size:
-            raise PyrusError("empty_file", "the file is empty")
-        state = api_state(request)
-        async with writing(state) as session:
-            saved = await file_store.save_file(
-                session, name, _read_in_chunks(part), caller.person.id, now=state.clock.now()
-            )
+        saved = await store_upload(api_state(request), part, caller.person.id)
     finally:
         await form.close()
     return PyrusJSONResponse({"guid": saved.guid, "md5_hash": saved.md5})
+
+
+async def store_upload(state: ApiState, part: UploadFile, person_id: int) -> FileRef:
+    """Store one uploaded part for ``person_id`` (the file is theirs until its first use);
+    400 ``max_file_name_length_exceeded`` or ``empty_file`` when it cannot be a file."""
+    name = (part.filename or "file").replace("\x00", "")
+    if len(name) > MAX_FILE_NAME_LENGTH:
+        raise PyrusError("max_file_name_length_exceeded", "the file name is too long")
+    if not part.size:
+        raise PyrusError("empty_file", "the file is empty")
+    async with writing(state) as session:
+        return await file_store.save_file(
+            session, name, _read_in_chunks(part), person_id, now=state.clock.now()
+        )
 
 
 async def _read_in_chunks(part: UploadFile) -> AsyncIterator[bytes]:
@@ -86,15 +92,44 @@ async def _read_in_chunks(part: UploadFile) -> AsyncIterator[bytes]:
         yield piece
 
 
-def content_disposition(name: str) -> str:
-    """``attachment`` with the name twice: an ASCII ``filename`` (control characters, quotes
-    and backslashes replaced, so no name can break the header) and the exact UTF-8
-    ``filename*`` (RFC 6266)."""
+def content_disposition(name: str, kind: str = "attachment") -> str:
+    """``attachment`` (or ``inline``) with the name twice: an ASCII ``filename`` (control
+    characters, quotes and backslashes replaced, so no name can break the header) and the
+    exact UTF-8 ``filename*`` (RFC 6266)."""
     ascii_name = "".join(
         "_" if ord(ch) < 0x20 or ord(ch) == 0x7F else "'" if ch == '"' else ch
         for ch in name.encode("ascii", "replace").decode().replace("\\", "_")
     )
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def stream_file(
+    state: ApiState,
+    ref: FileRef,
+    chunks: int,
+    *,
+    media_type: str = "application/octet-stream",
+    disposition: str = "attachment",
+    headers: Mapping[str, str] | None = None,
+) -> StreamingResponse:
+    """The file's bytes, read from the store a chunk at a time as the client takes them."""
+
+    async def stream() -> AsyncIterator[bytes]:
+        # One short read per chunk: no transaction stays open while a slow client reads.
+        for seq in range(chunks):
+            async with reading(state) as session:
+                piece = await file_store.read_chunk(session, ref.id, seq)
+            yield piece
+
+    return StreamingResponse(
+        stream(),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": content_disposition(ref.name, disposition),
+            "Content-Length": str(ref.size),
+            **(headers or {}),
+        },
+    )
 
 
 async def _download(request: Request, caller: Caller, file_id: int) -> Response:
@@ -102,22 +137,7 @@ async def _download(request: Request, caller: Caller, file_id: int) -> Response:
     async with reading(state) as session:
         ref = await file_access.readable_file(session, caller.directory, caller.person, file_id)
         chunks = await file_store.chunk_count(session, file_id)
-
-    async def stream() -> AsyncIterator[bytes]:
-        # One short read per chunk: no transaction stays open while a slow client reads.
-        for seq in range(chunks):
-            async with reading(state) as session:
-                piece = await file_store.read_chunk(session, file_id, seq)
-            yield piece
-
-    return StreamingResponse(
-        stream(),
-        media_type="application/octet-stream",
-        headers={
-            "Content-Disposition": content_disposition(ref.name),
-            "Content-Length": str(ref.size),
-        },
-    )
+    return stream_file(state, ref, chunks)
 
 
 @router.get("/files/download/{file_id}", summary="Download a file (TS client path)")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pyrus_bots.server.api.ratelimit import RateDecision
@@ -30,6 +31,13 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 API_PREFIXES = ("/v4/", "/api/v4/")
 UPLOAD_SUFFIX = "/files/upload"
 _REPEATED_SLASHES = re.compile("/{2,}")
+UI_TASK_FORMS = "/ui/tasks/"
+"""The UI's task forms (new task, comment) carry files: several uploads and the form's text."""
+UI_TOO_LARGE_PAGE = (
+    "<!doctype html><title>Too large</title><h1>The files are too large</h1>"
+    "<p>The form with its files is over the size this server takes. Go back, remove the "
+    "largest file and send the form again.</p>"
+)
 
 
 @dataclass(slots=True)
@@ -38,6 +46,9 @@ class BodyLimits:
     upload_bytes: int = MAX_UPLOAD_BYTES
 
     def for_path(self, path: str) -> int:
+        if path.startswith(UI_TASK_FORMS):
+            # Room for a file just over the upload limit, so the page can say which one it is.
+            return self.upload_bytes + self.json_bytes
         return self.upload_bytes if path.endswith(UPLOAD_SUFFIX) else self.json_bytes
 
 
@@ -79,6 +90,9 @@ class RequestShapeMiddleware:
         limit = self.limits.for_path(path)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
+            if path.startswith(UI_TASK_FORMS):
+                await HTMLResponse(UI_TOO_LARGE_PAGE, status_code=413)(scope, receive, send)
+                return
             await error_response("too_large_request_length", "the request body is too large", 413)(
                 scope, receive, send
             )
