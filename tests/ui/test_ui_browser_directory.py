@@ -84,6 +84,8 @@ def test_a_person_and_a_role_made_in_the_browser_are_the_apis(
         page.get_by_role("button", name="Create the role").click()
         expect(page.get_by_role("status")).to_have_text("Role created.")
         role_id = int(page.url.split("?")[0].rsplit("/", 1)[1])
+        # On a loaded machine the click below can land while the new page is still settling.
+        page.wait_for_load_state("load")
         page.get_by_label("Name").fill("Purchasing")
         page.get_by_label("Remove Mark Manager").check()
         page.get_by_label("Add members").select_option(label="Erin Engineer")

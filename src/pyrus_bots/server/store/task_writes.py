@@ -229,7 +229,8 @@ _SAVE_TASKS_POSTGRESQL = text(
     UPDATE tasks AS t SET form_id = u.form_id, current_step = u.current_step,
         is_closed = u.is_closed, author_id = u.author_id, responsible_id = u.responsible_id,
         create_date = u.create_date, last_modified_date = u.last_modified_date,
-        close_date = u.close_date, doc = CAST(u.doc AS jsonb), last_note_id = u.last_note_id
+        close_date = u.close_date, doc = CAST(u.doc AS jsonb), last_note_id = u.last_note_id,
+        rendering = NULL, rendering_key = NULL
     FROM unnest(CAST(:id AS bigint[]), CAST(:form_id AS bigint[]),
                 CAST(:current_step AS integer[]), CAST(:is_closed AS boolean[]),
                 CAST(:author_id AS bigint[]), CAST(:responsible_id AS bigint[]),
@@ -242,7 +243,8 @@ _SAVE_TASKS_POSTGRESQL = text(
     """
 )
 """PostgreSQL: a batch of changed tasks as one row-set (each column an array, documents as
-JSON text), the same statement text whatever the batch's size."""
+JSON text), the same statement text whatever the batch's size; like every task write it clears
+the stored rendering."""
 
 
 async def save_locked_tasks(session: AsyncSession, saves: Sequence[LockedTask]) -> None:
