@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 
-from pyrus_bots.protocol import pyrus_json
 from pyrus_bots.protocol.errors import PyrusError
 from pyrus_bots.protocol.models.filters import TaskListRequest
 from pyrus_bots.protocol.models.list_requests import (
@@ -24,8 +22,14 @@ from pyrus_bots.protocol.models.list_requests import (
     DeleteListRequest,
     UpdateListRequest,
 )
-from pyrus_bots.protocol.models.parsing import check_storable, parse_body
-from pyrus_bots.server.api.body import json_body, parse_bool, read_body, read_json_object
+from pyrus_bots.protocol.models.parsing import parse_body
+from pyrus_bots.server.api.body import (
+    json_body,
+    parse_bool,
+    read_array,
+    read_body,
+    read_json_object,
+)
 from pyrus_bots.server.api.context import Caller, CallerDep, PathId, api_state
 from pyrus_bots.server.api.list_filters import list_task_filters, select_tasks
 from pyrus_bots.server.api.responses import CollectionResponse, PyrusJSONResponse
@@ -38,7 +42,6 @@ from pyrus_bots.server.workflow.render import render_task
 router = APIRouter(tags=["lists"])
 
 MAX_BULK_LISTS = 100
-_Model = TypeVar("_Model", bound=BaseModel)
 
 
 def render_list(task_list: TaskListDef, children: Sequence[Any] | None = None) -> dict[str, Any]:
@@ -67,22 +70,6 @@ def _flag(request: Request, name: str) -> bool:
     return parse_bool(request.query_params.get(name, False), name)
 
 
-async def _read_array(request: Request, model: type[_Model]) -> list[_Model]:
-    raw = await request.body()
-    if not raw.strip():
-        raise PyrusError("empty_body", "the request body is empty")
-    try:
-        data = pyrus_json.loads(raw)
-    except ValueError:
-        raise PyrusError("invalid_json", "the request body is not valid JSON") from None
-    if not isinstance(data, list):
-        raise PyrusError("invalid_json", "the request body must be a JSON array")
-    if not 1 <= len(data) <= MAX_BULK_LISTS:
-        raise PyrusError("items_count_out_of_range", f"1 to {MAX_BULK_LISTS} lists at once")
-    check_storable(data, raw)
-    return [parse_body(model, item) for item in data]
-
-
 @router.get("/lists", summary="The lists the caller sees, as a tree")
 async def lists(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     _flag(request, "with_forms")  # forms are not lists on the platform: nothing to add
@@ -101,7 +88,7 @@ async def lists(request: Request, caller: CallerDep) -> PyrusJSONResponse:
     openapi_extra=json_body(CreateListRequest),
 )
 async def create_lists(request: Request, caller: CallerDep) -> PyrusJSONResponse:
-    bodies = await _read_array(request, CreateListRequest)
+    bodies = await read_array(request, CreateListRequest, maximum=MAX_BULK_LISTS)
     async with writing(api_state(request)) as session:
         created = [
             await list_changes.create_list(session, caller.directory, caller.person, body)
@@ -116,7 +103,7 @@ async def create_lists(request: Request, caller: CallerDep) -> PyrusJSONResponse
     openapi_extra=json_body(UpdateListRequest),
 )
 async def update_lists(request: Request, caller: CallerDep) -> PyrusJSONResponse:
-    bodies = await _read_array(request, UpdateListRequest)
+    bodies = await read_array(request, UpdateListRequest, maximum=MAX_BULK_LISTS)
     if any(body.id is None for body in bodies):
         raise PyrusError("required_parameter_missing", "each list to change needs its id")
     async with writing(api_state(request)) as session:
@@ -135,7 +122,7 @@ async def update_lists(request: Request, caller: CallerDep) -> PyrusJSONResponse
     openapi_extra=json_body(DeleteListRequest),
 )
 async def delete_lists(request: Request, caller: CallerDep) -> PyrusJSONResponse:
-    bodies = await _read_array(request, DeleteListRequest)
+    bodies = await read_array(request, DeleteListRequest, maximum=MAX_BULK_LISTS)
     async with writing(api_state(request)) as session:
         for body in bodies:
             await list_changes.delete_list(session, caller.directory, caller.person, body.id)
